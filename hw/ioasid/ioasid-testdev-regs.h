@@ -1,0 +1,78 @@
+/*
+ * ioasid-testdev register interface (BAR0).
+ *
+ * This header is the contract between the device model
+ * (hw/ioasid/ioasid-testdev.c), the qtests and the in-guest test programs
+ * (tests/guest/prog).  It includes nothing from QEMU.  The full description
+ * is docs/system/devices/ioasid-testdev.rst; keep both in step.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IOASID_TESTDEV_REGS_H
+#define IOASID_TESTDEV_REGS_H
+
+#define IOASID_TESTDEV_VENDOR_ID        0x1234
+#define IOASID_TESTDEV_DEVICE_ID        0x1a51
+#define IOASID_TESTDEV_REVISION         0x01
+
+#define IOASID_TESTDEV_BAR_REGS         0       /* 4 KiB MMIO, 64-bit    */
+#define IOASID_TESTDEV_BAR_MSIX         2       /* MSI-X table and PBA   */
+#define IOASID_TESTDEV_REGS_SIZE        0x1000
+#define IOASID_TESTDEV_MSIX_VECTORS     2
+#define IOASID_TESTDEV_VEC_DONE         0       /* operation completion  */
+#define IOASID_TESTDEV_VEC_PRG          1       /* page request response */
+
+/* Largest LEN of one operation. */
+#define IOASID_TESTDEV_MAX_LEN          (1u << 20)
+
+/* Register offsets (32-bit registers; 64-bit ones are LO at +0, HI at +4). */
+#define IOASID_TESTDEV_ID               0x000   /* RO: 0x10a5 << 16 | version */
+#define IOASID_TESTDEV_FEATURES         0x004   /* RO: IOASID_TESTDEV_FEAT_*  */
+#define IOASID_TESTDEV_SRC              0x008   /* RW 64: source IOVA         */
+#define IOASID_TESTDEV_DST              0x010   /* RW 64: destination IOVA    */
+#define IOASID_TESTDEV_LEN              0x018   /* RW: bytes                  */
+#define IOASID_TESTDEV_FLAGS            0x01c   /* RW: IOASID_TESTDEV_F_*     */
+#define IOASID_TESTDEV_PASID            0x020   /* RW: bits 19:0              */
+#define IOASID_TESTDEV_PATTERN          0x024   /* RW: fill pattern (LE word) */
+#define IOASID_TESTDEV_CMD              0x028   /* WO: IOASID_TESTDEV_CMD_*   */
+#define IOASID_TESTDEV_STATUS           0x02c   /* RO: IOASID_TESTDEV_ST_*    */
+#define IOASID_TESTDEV_FAULT_ADDR       0x030   /* RO 64: IOVA that failed    */
+#define IOASID_TESTDEV_MISMATCH         0x038   /* RO: offset of 1st mismatch */
+#define IOASID_TESTDEV_COMPLETED        0x03c   /* RO: operations completed   */
+#define IOASID_TESTDEV_IRQ_STATUS       0x040   /* RW1C: bit 0 completion     */
+#define IOASID_TESTDEV_ATS_RESULT       0x048   /* RO 64: ATS completion      */
+
+#define IOASID_TESTDEV_ID_VALUE         0x10a50001u
+
+#define IOASID_TESTDEV_FEAT_PASID       (1u << 0)
+#define IOASID_TESTDEV_FEAT_ATS         (1u << 1)
+#define IOASID_TESTDEV_FEAT_PRI         (1u << 2)
+#define IOASID_TESTDEV_FEAT_MSIX        (1u << 3)
+
+#define IOASID_TESTDEV_F_PASID          (1u << 0)  /* tag DMA with PASID   */
+#define IOASID_TESTDEV_F_PRIV           (1u << 1)  /* privileged request   */
+#define IOASID_TESTDEV_F_EXEC           (1u << 2)  /* source read is exec  */
+#define IOASID_TESTDEV_F_IRQ            (1u << 3)  /* interrupt when done  */
+
+#define IOASID_TESTDEV_CMD_COPY         1   /* SRC -> DST, LEN bytes       */
+#define IOASID_TESTDEV_CMD_FILL         2   /* PATTERN -> DST, LEN bytes   */
+#define IOASID_TESTDEV_CMD_COMPARE      3   /* SRC vs DST, LEN bytes       */
+
+/* STATUS: bits 7:0 hold the result of the last operation. */
+#define IOASID_TESTDEV_ST_CODE_MASK     0xffu
+#define IOASID_TESTDEV_ST_DONE          (1u << 30)
+#define IOASID_TESTDEV_ST_BUSY          (1u << 31)
+
+#define IOASID_TESTDEV_RES_OK           0   /* completed                   */
+#define IOASID_TESTDEV_RES_SRC_FAULT    1   /* source read not translated  */
+#define IOASID_TESTDEV_RES_DST_FAULT    2   /* destination write failed    */
+#define IOASID_TESTDEV_RES_MISMATCH     3   /* COMPARE found a difference  */
+#define IOASID_TESTDEV_RES_BAD_CMD      4   /* unknown command             */
+#define IOASID_TESTDEV_RES_BAD_LEN      5   /* LEN 0 or > MAX_LEN          */
+#define IOASID_TESTDEV_RES_BAD_PASID    6   /* PASID / PRIV / EXEC used but
+                                             * not enabled in the PASID
+                                             * capability, or out of range */
+#define IOASID_TESTDEV_RES_UNSUPPORTED  7   /* PASID DMA with no IOMMU that
+                                             * handles PASIDs (UR)         */
+
+#endif /* IOASID_TESTDEV_REGS_H */

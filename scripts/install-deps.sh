@@ -52,6 +52,7 @@ meson_ok() {
 
 if [ "${1:-}" = --check ]; then
     m=$(missing_pkgs | tr '\n' ' ')
+    dpkg --print-foreign-architectures | grep -qx arm64 || m="$m (dpkg architecture arm64)"
     if [ -n "$m" ] || ! meson_ok; then
         echo "missing host packages: ${m:-none}"
         meson_ok || echo "meson >= 1.5 is missing (Debian bookworm-backports has it)"
@@ -104,6 +105,12 @@ Package: *
 Pin: release n=trixie-backports
 Pin-Priority: 90
 PIN
+fi
+
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    say "adding the arm64 architecture (for arm64 guest kernels and busybox; nothing is installed from it)"
+    dpkg --add-architecture arm64
+    rm -f "$STAMP_DIR/apt-updated"
 fi
 
 mkdir -p "$STAMP_DIR"

@@ -1,0 +1,96 @@
+# qemu-ioasid convenience targets.  See README.md.
+#
+#   make            build build/qemu-system-x86_64 and build/qemu-system-aarch64
+#   make check      every test tier (unit, qtest, guest); ends "N passed, N failed"
+#   make run        boot the default x86_64 test guest (ARCH=, IOMMU=, KERNEL=)
+#   make bench      core benchmarks (table + build/bench.json)
+#
+# Each works as the first command on a fresh machine: it installs the host
+# dependencies and runs ./configure as needed.
+
+SHELL := /bin/bash
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD := $(TOP)/build
+RESULTS := $(BUILD)/results
+CORE_BUILD := $(BUILD)/core
+CORE_SAN_BUILD := $(BUILD)/core-san
+JOBS ?= $(shell nproc)
+
+-include $(BUILD)/config.mk
+
+.PHONY: all qemu check check-unit check-unit-san check-qtest check-guest \
+        run bench fuzz core clean distclean help check-summary
+
+all: qemu
+
+help:
+	@sed -n '2,10p' $(TOP)/Makefile
+
+# Re-run configure when it or the integration patches change.
+$(BUILD)/config.mk: $(TOP)/configure $(wildcard $(TOP)/integration/*.patch) \
+                    $(TOP)/scripts/install-deps.sh
+	$(TOP)/configure
+
+qemu: $(BUILD)/config.mk
+	@$(TOP)/scripts/overlay.sh $(TOP) $(MERGED)
+	ninja -C $(QBUILD) -j$(JOBS) qemu-system-x86_64 qemu-system-aarch64
+	@ln -sf qemu-build/qemu-system-x86_64 $(BUILD)/qemu-system-x86_64
+	@ln -sf qemu-build/qemu-system-aarch64 $(BUILD)/qemu-system-aarch64
+
+# ---- tier 1: the standalone core (no QEMU needed) ----
+$(CORE_BUILD)/build.ninja:
+	meson setup $(CORE_BUILD) $(TOP) >/dev/null
+
+$(CORE_SAN_BUILD)/build.ninja:
+	meson setup $(CORE_SAN_BUILD) $(TOP) -Dsanitize=true >/dev/null
+
+core: $(CORE_BUILD)/build.ninja
+	ninja -C $(CORE_BUILD)
+
+check-unit: $(CORE_BUILD)/build.ninja
+	@mkdir -p $(RESULTS)
+	@$(TOP)/scripts/meson-test.sh unit $(CORE_BUILD) $(RESULTS)/unit.res
+
+check-unit-san: $(CORE_SAN_BUILD)/build.ninja
+	@mkdir -p $(RESULTS)
+	@$(TOP)/scripts/meson-test.sh unit-asan-ubsan $(CORE_SAN_BUILD) $(RESULTS)/unit-san.res
+
+# ---- tier 2: qtests of our devices (needs the QEMU build) ----
+check-qtest: qemu
+	@mkdir -p $(RESULTS)
+	@$(TOP)/scripts/meson-test.sh qtest $(QBUILD) $(RESULTS)/qtest.res \
+	    $$(cd $(QBUILD) && meson test --list 2>/dev/null | grep -E '^qtest-[a-z0-9_]+/ioasid-' || true)
+
+# ---- tier 3: real Linux guests under TCG ----
+check-guest: qemu
+	@mkdir -p $(RESULTS)
+	@$(TOP)/tests/guest/check.sh $(RESULTS)/guest.res
+
+check:
+	@rm -f $(RESULTS)/*.res
+	@rc=0; \
+	$(MAKE) --no-print-directory check-unit || rc=1; \
+	$(MAKE) --no-print-directory check-unit-san || rc=1; \
+	$(MAKE) --no-print-directory check-qtest || rc=1; \
+	$(MAKE) --no-print-directory check-guest || rc=1; \
+	$(TOP)/scripts/check-summary.sh $(RESULTS) || rc=1; \
+	exit $$rc
+
+check-summary:
+	@$(TOP)/scripts/check-summary.sh $(RESULTS)
+
+run: qemu
+	$(TOP)/tests/guest/run.sh
+
+bench: $(CORE_BUILD)/build.ninja
+	ninja -C $(CORE_BUILD) tests/bench/ioasid-bench
+	$(CORE_BUILD)/tests/bench/ioasid-bench --json $(BUILD)/bench.json
+
+fuzz:
+	$(TOP)/tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(QBUILD) $(CORE_BUILD) $(CORE_SAN_BUILD) $(RESULTS)
+
+distclean:
+	rm -rf $(BUILD)

@@ -32,8 +32,9 @@ $(BUILD)/config.mk: $(TOP)/configure $(wildcard $(TOP)/integration/*.patch) \
 	$(TOP)/configure
 
 qemu: $(BUILD)/config.mk
-	@$(TOP)/scripts/overlay.sh $(TOP) $(MERGED)
-	ninja -C $(QBUILD) -j$(JOBS) qemu-system-x86_64 qemu-system-aarch64
+	@# One build at a time in the shared build dir (several engineers, CI).
+	@flock $(BUILD)/.build.lock sh -c '$(TOP)/scripts/overlay.sh $(TOP) $(MERGED) && \
+	    ninja -C $(QBUILD) -j$(JOBS) qemu-system-x86_64 qemu-system-aarch64'
 	@ln -sf qemu-build/qemu-system-x86_64 $(BUILD)/qemu-system-x86_64
 	@ln -sf qemu-build/qemu-system-aarch64 $(BUILD)/qemu-system-aarch64
 

@@ -13,7 +13,9 @@ if [ $# -eq 0 ] && [ "$tier" = qtest ]; then
     exit 0
 fi
 echo "== $tier: meson test -C $dir $*"
-meson test -C "$dir" --print-errorlogs --num-processes "$(nproc)" "$@" >"$log" 2>&1
+norebuild=()
+[ "$tier" = qtest ] && norebuild=(--no-rebuild)   # built by the Makefile
+meson test -C "$dir" "${norebuild[@]}" --print-errorlogs --num-processes "$(nproc)" "$@" >"$log" 2>&1
 rc=$?
 grep -E '^ *[0-9]+/[0-9]+ ' "$log" | sed 's/^/   /'
 ok=$(awk '/^Ok:/{print $2}' "$log"); ok=${ok:-0}

@@ -29,7 +29,8 @@ help:
 # Re-run configure when it or the integration patches change.
 $(BUILD)/config.mk: $(TOP)/configure $(wildcard $(TOP)/integration/*.patch) \
                     $(TOP)/scripts/install-deps.sh
-	$(TOP)/configure
+	@mkdir -p $(BUILD)
+	flock $(BUILD)/.build.lock $(TOP)/configure
 
 qemu: $(BUILD)/config.mk
 	@# One build at a time in the shared build dir (several engineers, CI).

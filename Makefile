@@ -18,7 +18,7 @@ JOBS ?= $(shell nproc)
 
 -include $(BUILD)/config.mk
 
-.PHONY: all qemu check check-unit check-unit-san check-qtest check-guest \
+.PHONY: all deps qemu check check-unit check-unit-san check-qtest check-guest \
         run bench fuzz core clean distclean help check-summary
 
 all: qemu
@@ -39,11 +39,15 @@ qemu: $(BUILD)/config.mk
 	@ln -sf qemu-build/qemu-system-x86_64 $(BUILD)/qemu-system-x86_64
 	@ln -sf qemu-build/qemu-system-aarch64 $(BUILD)/qemu-system-aarch64
 
+# Host packages (idempotent; needs root or sudo when something is missing).
+deps:
+	@$(TOP)/scripts/install-deps.sh --check >/dev/null 2>&1 || $(TOP)/scripts/install-deps.sh
+
 # ---- tier 1: the standalone core (no QEMU needed) ----
-$(CORE_BUILD)/build.ninja:
+$(CORE_BUILD)/build.ninja: | deps
 	meson setup $(CORE_BUILD) $(TOP) >/dev/null
 
-$(CORE_SAN_BUILD)/build.ninja:
+$(CORE_SAN_BUILD)/build.ninja: | deps
 	meson setup $(CORE_SAN_BUILD) $(TOP) -Dsanitize=true >/dev/null
 
 core: $(CORE_BUILD)/build.ninja

@@ -20,6 +20,7 @@ typedef struct Tb {
     FakeMem m;
     IoasidMemOps ops;
     uint64_t next;          /* bump allocator for tables */
+    uint64_t min_align;     /* minimum table alignment (0: 4K) */
 } Tb;
 
 static inline void tb_init(Tb *t, uint64_t base)
@@ -27,11 +28,12 @@ static inline void tb_init(Tb *t, uint64_t base)
     fakemem_init(&t->m, UINT64_C(1) << 52);
     t->ops = fakemem_ops(&t->m);
     t->next = base;
+    t->min_align = 4096;
 }
 
 static inline uint64_t tb_alloc(Tb *t, uint64_t size)
 {
-    uint64_t align = size < 4096 ? 4096 : size, a;
+    uint64_t align = size < t->min_align ? t->min_align : size, a;
 
     a = (t->next + align - 1) & ~(align - 1);
     t->next = a + size;

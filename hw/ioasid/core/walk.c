@@ -732,6 +732,7 @@ retry:
         if (s2) {
             IoasidResult r2;
 
+            r2.levels_walked = 0;
             if (walk_stage(s2, NULL, mem, ea[n], iova, IOASID_PERM_READ,
                            false, false, 2, &r2, f)) {
                 f->s2_on_s1_walk = true;
@@ -787,6 +788,7 @@ retry:
         if (s2) {
             IoasidResult r2;
 
+            r2.levels_walked = 0;
             if (walk_stage(s2, NULL, mem, ea[i], iova, IOASID_PERM_WRITE,
                            false, false, 2, &r2, f)) {
                 f->s2_on_s1_walk = true;

@@ -68,7 +68,7 @@ static int ref_stage(const IoasidPgtCfg *c, const IoasidPgtCfg *s2,
     unsigned shift = 0;
     uint8_t perms;
 
-    if (c->oas < 12 || c->oas > 52 || fmt >= IOASID_FMT__MAX ||
+    if (c->oas < 32 || c->oas > 52 || fmt >= IOASID_FMT__MAX ||
         fmt == IOASID_FMT_NONE) {
         return ref_fail(f, IOASID_FAULT_CONFIG, stage, -1, ia, iova, acc, 0,
                         0);

@@ -683,7 +683,7 @@ static int walk_stage(const IoasidPgtCfg *cfg, const IoasidPgtCfg *s2,
     bool leaf = false;
     uint8_t perms;
 
-    if (cfg->oas < 12 || cfg->oas > 52 || cfg->fmt >= IOASID_FMT__MAX) {
+    if (cfg->oas < 32 || cfg->oas > 52 || cfg->fmt >= IOASID_FMT__MAX) {
         return walk_fault(f, IOASID_FAULT_CONFIG, stage, -1, ia, iova,
                           access, 0, 0);
     }
@@ -866,8 +866,8 @@ const char *ioasid_pgt_cfg_check(const IoasidPgtCfg *cfg)
     if (cfg->fmt <= IOASID_FMT_NONE || cfg->fmt >= IOASID_FMT__MAX) {
         return "unknown page-table format";
     }
-    if (cfg->oas < 12 || cfg->oas > 52) {
-        return "output address size must be 12..52 bits";
+    if (cfg->oas < 32 || cfg->oas > 52) {
+        return "output address size must be 32..52 bits";
     }
     if (cfg->fmt == IOASID_FMT_IDENTITY) {
         return NULL;

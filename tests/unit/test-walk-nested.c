@@ -26,6 +26,9 @@ typedef struct NestFmt {
     uint64_t s2_leaf_ro;            /* read-only stage-2 leaf bits */
     uint64_t s1_clear, s2_clear;    /* bits making an entry invalid */
     uint64_t ipa_out;               /* stage-1 output: own stage-2 path */
+    uint64_t s1_ro_xor;             /* makes the stage-1 leaf read-only */
+    uint64_t s2_leaf_dbm;           /* stage-2 leaf writable but clean */
+    uint64_t s2_dirty;              /* set when it is written */
     int (*s1_level)(int n, const TbGeo *g);  /* spec level of path entry n */
     int (*s2_level)(int n, const TbGeo *g);
 } NestFmt;
@@ -154,6 +157,22 @@ static void run_nested(NestFmt *nf)
     TAP_OK(rc == 0 && (res.perms & (R | W)) == R,
            "%s: ATS perms are the intersection", nf->name);
     fakemem_st64(&tb.m, e2[n2 - 1], e);
+    /* ATS: stage 2 is asked only for what stage 1 granted. */
+    e = fakemem_ld64(&tb.m, e1[n1 - 1]);
+    fakemem_st64(&tb.m, e1[n1 - 1], e ^ nf->s1_ro_xor);
+    nf->s2.vtd_ad = nf->s2.arm_ha = nf->s2.arm_hd = true;
+    fakemem_st64(&tb.m, e2[n2 - 1], (fakemem_ld64(&tb.m, e2[n2 - 1]) &
+                                     ~nf->s2_leaf) | nf->s2_leaf_dbm);
+    rc = ioasid_walk_nested(&nf->s1, &nf->s2, &tb.ops, iova, R | W, false,
+                            true, &res, &f);
+    TAP_OK(rc == 0 && (res.perms & (R | W)) == R &&
+           fakemem_ld64(&tb.m, e2[n2 - 1]) ==
+           ((pa_out & ~(B(nf->g2.granule) - 1)) | nf->s2_leaf_dbm |
+            nf->s2_dirty), "%s: ATS read-only S1: S2 not made dirty",
+           nf->name);
+    fakemem_st64(&tb.m, e1[n1 - 1], e);
+    map_s2(nf, ipa_out, pa_out, nf->s2_leaf, NULL);
+    nf->s2.vtd_ad = nf->s2.arm_ha = nf->s2.arm_hd = false;
 
     /* Page size: stage-1 large leaf over stage-2 4K pages -> 4K. */
     rc = ioasid_walk_nested(&nf->s1, &nf->s2, &tb.ops, iova, R, false, false,
@@ -244,6 +263,7 @@ int main(void)
             .g1 = vg4, .g2 = vg4,
             .s1_tbl = 7, .s2_tbl = 3, .s1_leaf = 7, .s2_leaf = 3,
             .s2_leaf_ro = 1, .s1_clear = 1, .s2_clear = 3,
+            .s1_ro_xor = 2, .s2_leaf_dbm = 3, .s2_dirty = B(8),
             .ipa_out = B(39) | 0x76543000,
             .s1_level = vtd_level, .s2_level = vtd_level,
         },
@@ -255,6 +275,7 @@ int main(void)
             .g1 = { 12, 9, 5, 9, UINT64_C(0x000ffffffffff000) }, .g2 = vg3,
             .s1_tbl = 7, .s2_tbl = 3, .s1_leaf = 7, .s2_leaf = 3,
             .s2_leaf_ro = 1, .s1_clear = 1, .s2_clear = 3,
+            .s1_ro_xor = 2, .s2_leaf_dbm = 3, .s2_dirty = B(8),
             .ipa_out = B(38) | 0x76543000,
             .s1_level = vtd_level, .s2_level = vtd_level,
         },
@@ -268,6 +289,7 @@ int main(void)
             .s1_tbl = 3, .s2_tbl = 3, .s1_leaf = B(10) | 3 | B(6),
             .s2_leaf = B(10) | 3 | 0xc0, .s2_leaf_ro = B(10) | 3 | B(6),
             .s1_clear = 1, .s2_clear = 1, .ipa_out = B(39) | 0x76543000,
+            .s1_ro_xor = B(7), .s2_leaf_dbm = B(10) | 3 | B(6) | B(51),
             .s1_level = arm_level, .s2_level = arm_level,
         },
         {
@@ -280,6 +302,7 @@ int main(void)
             .s1_tbl = 3, .s2_tbl = 3, .s1_leaf = B(10) | 3 | B(6),
             .s2_leaf = B(10) | 3 | 0xc0, .s2_leaf_ro = B(10) | 3 | B(6),
             .s1_clear = 1, .s2_clear = 1, .ipa_out = B(39) | 0x76543000,
+            .s1_ro_xor = B(7), .s2_leaf_dbm = B(10) | 3 | B(6) | B(51),
             .s1_level = arm_level, .s2_level = arm_level,
         },
     };

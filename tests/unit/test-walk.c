@@ -732,7 +732,21 @@ static void test_arm_s1_af_dbm(void)
     TAP_EQ(rc == 0 ? res.out : 0,
            (UINT64_C(0xa) << 48) | 0x50000 | (va & 0xffff),
            "arm-s1 64K 52-bit OA");
+    /* HD without HA is ignored. */
+    fakemem_st64(&tb.m, ent[2], leaf);
+    c.arm_ha = false;
+    rc = ioasid_walk(&c, &tb.ops, va, W, false, false, &res, &f);
+    expect_fault("arm-s1 DBM with HD but not HA", rc, &f,
+                 IOASID_FAULT_PERMISSION, 3);
+    /* 64K level-1 (4TB) block only with a 52-bit OA (FEAT_LPA). */
+    fakemem_st64(&tb.m, ent[0], B(42) | ARM_BLOCK | B(6));
+    rc = ioasid_walk(&c, &tb.ops, va, R, false, false, &res, &f);
+    TAP_OK(rc == 0 && res.page_shift == 42 &&
+           res.out == (B(42) | (va & (B(42) - 1))), "arm-s1 64K 4TB block");
     c.oas = 48;
+    rc = ioasid_walk(&c, &tb.ops, va, R, false, false, &res, &f);
+    expect_fault("arm-s1 64K level-1 block without LPA", rc, &f,
+                 IOASID_FAULT_TRANSLATION, 1);
     fakemem_free(&tb.m);
 }
 
@@ -902,6 +916,11 @@ static void test_identity_misc(void)
     rc = ioasid_walk(&c, &tb.ops, B(39), R, false, false, &res, &f);
     expect_fault("identity beyond OAS", rc, &f, IOASID_FAULT_ADDR_SIZE, -1);
     TAP_OK(ioasid_pgt_cfg_check(&c) == NULL, "identity cfg ok");
+    c.oas = 28;
+    rc = ioasid_walk(&c, &tb.ops, 0x1000, R, false, false, &res, &f);
+    expect_fault("OAS below 32 bits", rc, &f, IOASID_FAULT_CONFIG, -1);
+    TAP_OK(ioasid_pgt_cfg_check(&c) != NULL, "cfg_check: OAS 28");
+    c.oas = 39;
     c.fmt = IOASID_FMT_NONE;
     rc = ioasid_walk(&c, &tb.ops, 0, R, false, false, &res, &f);
     expect_fault("format NONE", rc, &f, IOASID_FAULT_CONFIG, -1);

@@ -310,7 +310,8 @@ static void test_vtd_fs_perms_faults(void)
                  IOASID_FAULT_PERMISSION, 1);
     TAP_EQ(f.stage, 1, "vtd-fs faults are stage 1");
     rc = ioasid_walk(&c, &tb.ops, va, R, false, true, &res, &f);
-    TAP_OK(rc == 0 && res.perms == 0, "vtd-fs ATS user -> supervisor: no perms");
+    TAP_OK(rc == 0 && res.perms == 0,
+           "vtd-fs ATS user -> supervisor: no perms");
     rc = ioasid_walk(&c, &tb.ops, va, R | X, true, false, &res, &f);
     TAP_OK(rc == 0 && res.perms == (R | X), "vtd-fs supervisor read+exec");
     rc = ioasid_walk(&c, &tb.ops, va, W, true, false, &res, &f);
@@ -936,6 +937,130 @@ static void test_identity_misc(void)
     fakemem_free(&tb.m);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Faults common to all formats: root address size, external aborts of    */
+/* table reads and of A/D updates, lost cmpxchg races.                     */
+/* ---------------------------------------------------------------------- */
+
+typedef struct XchgMem {
+    FakeMem *m;
+    int mode;           /* 0: real, -1: abort, 1: always race, 2: race once */
+    unsigned calls;
+} XchgMem;
+
+static int xm_read(void *o, uint64_t addr, void *buf, size_t len)
+{
+    return fakemem_read(((XchgMem *)o)->m, addr, buf, len);
+}
+
+static int xm_cmpxchg(void *o, uint64_t addr, uint64_t expect, uint64_t val,
+                      uint64_t *cur)
+{
+    XchgMem *x = o;
+
+    x->calls++;
+    if (x->mode == -1) {
+        return -1;
+    }
+    if (x->mode == 1 || (x->mode == 2 && x->calls == 1)) {
+        *cur = expect ^ 1;
+        return 1;
+    }
+    return fakemem_ops_cmpxchg64(x->m, addr, expect, val, cur);
+}
+
+static void test_common_faults(void)
+{
+    static const char *const names[] = { "vtd-ss", "vtd-fs", "arm-s1",
+                                         "arm-s2" };
+
+    for (int i = 0; i < 4; i++) {
+        TbGeo g = i < 2 ? vtd_geo(4) : arm_geo(12, 48, i == 3 ? 0 : -1);
+        uint64_t va = 0x12345678000, ent[4], root;
+        IoasidPgtCfg c;
+        XchgMem xm;
+        IoasidMemOps ops = { .opaque = &xm, .read = xm_read,
+                             .cmpxchg64 = xm_cmpxchg };
+        IoasidResult res;
+        IoasidFault f;
+        int start = i < 2 ? 4 : 0, rc;
+        char what[80];
+
+        tb_init(&tb, 0x10000);
+        root = tb_root(&tb, &g);
+        switch (i) {
+        case 0:
+            c = vtd_ss_cfg(4, root);
+            c.vtd_ad = true;
+            tb_map(&tb, &g, root, va, 0, 3, 0x5000 | 3, ent);
+            break;
+        case 1:
+            c = vtd_fs_cfg(4, root);
+            c.vtd_ad = true;
+            tb_map(&tb, &g, root, va, 0, 7, 0x5000 | 7, ent);
+            break;
+        case 2:
+            c = arm_s1_cfg(12, 16, root);
+            c.arm_ha = true;
+            tb_map(&tb, &g, root, va, 0, 3, 0x5000 | 3 | B(6), ent);
+            break;
+        default:
+            c = arm_s2_cfg(12, 16, 2, root);
+            c.arm_ha = true;
+            tb_map(&tb, &g, root, va, 0, 3, 0x5000 | 3 | 0xc0, ent);
+            break;
+        }
+        xm.m = &tb.m;
+
+        xm.mode = 1;
+        xm.calls = 0;
+        rc = ioasid_walk(&c, &ops, va, R, false, false, &res, &f);
+        snprintf(what, sizeof(what), "%s: update always races", names[i]);
+        expect_fault(what, rc, &f, IOASID_FAULT_EXT_ABORT,
+                     i < 2 ? start : 3);
+        TAP_EQ(xm.calls, 5, "%s: 1 try + 4 restarts", what);
+
+        xm.mode = -1;
+        rc = ioasid_walk(&c, &ops, va, R, false, false, &res, &f);
+        snprintf(what, sizeof(what), "%s: update aborts", names[i]);
+        expect_fault(what, rc, &f, IOASID_FAULT_EXT_ABORT,
+                     i < 2 ? start : 3);
+        TAP_EQ(f.entry_addr, i < 2 ? ent[0] : ent[3], "%s: entry_addr",
+               what);
+        TAP_EQ(f.entry, fakemem_ld64(&tb.m, i < 2 ? ent[0] : ent[3]),
+               "%s: entry value", what);
+
+        xm.mode = 2;
+        xm.calls = 0;
+        rc = ioasid_walk(&c, &ops, va, R, false, false, &res, &f);
+        TAP_OK(rc == 0 && res.out == (0x5000 | (va & 0xfff)) &&
+               res.levels_walked == 8 && xm.calls == (i < 2 ? 5 : 2),
+               "%s: one lost race: walk restarted (%u entries read, %u "
+               "cmpxchg)", names[i], res.levels_walked, xm.calls);
+        TAP_OK(fakemem_ld64(&tb.m, ent[3]) & (i == 0 ? B(8) : i == 1 ? B(5)
+                                                       : B(10)),
+               "%s: leaf updated", names[i]);
+
+        xm.mode = 0;
+        c.root |= B(45);
+        c.oas = 44;
+        rc = ioasid_walk(&c, &ops, va, R, false, false, &res, &f);
+        snprintf(what, sizeof(what), "%s: root beyond OAS", names[i]);
+        expect_fault(what, rc, &f, IOASID_FAULT_ADDR_SIZE, start);
+        c.root = root;
+        c.oas = 48;
+
+        tb.m.limit = root;
+        rc = ioasid_walk(&c, &ops, va, R, false, false, &res, &f);
+        snprintf(what, sizeof(what), "%s: root outside memory", names[i]);
+        expect_fault(what, rc, &f, IOASID_FAULT_EXT_ABORT, start);
+        TAP_EQ(f.entry_addr, ent[0], "%s: entry_addr", what);
+        TAP_EQ(f.entry, 0, "%s: entry", what);
+        tb.m.limit = B(52);
+        fakemem_free(&tb.m);
+    }
+}
+
 int main(void)
 {
     test_vtd_ss_geometry();
@@ -950,6 +1075,7 @@ int main(void)
     test_arm_s1_af_dbm();
     test_arm_s2_geometry();
     test_arm_s2_perms();
+    test_common_faults();
     test_identity_misc();
     return tap_done();
 }

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Boot a test guest under TCG and judge it (make run).
+#
+#   tests/guest/run.sh            (options are environment / make variables)
+#
+#   ARCH=x86_64|aarch64       guest architecture (default x86_64)
+#   IOMMU=...                 see iommu_case below (default intel-iommu on
+#                             x86_64, smmuv3 on aarch64; none = no IOMMU)
+#   KERNEL=PATH               your own bzImage / arm64 Image (VFIO built in,
+#                             or give INITRD); default: a Debian kernel from
+#                             tests/guest/fetch-kernel.sh plus its modules
+#   INITRD=PATH               your own initramfs (default: mkinitramfs.sh)
+#   APPEND="..."              extra kernel arguments (appended)
+#   TIMEOUT=SECONDS           bound on the whole boot (default 300)
+#   QEMU_EXTRA="..."          extra QEMU arguments (appended)
+#   QEMU=PATH                 QEMU binary (default build/qemu-system-ARCH)
+#   DEVICE=ioasid-testdev     the device under test, DEVICE_OPTS=",pasid=off"
+#   TESTS=prog[,prog]         guest test programs (default: all in the image)
+#   MEM=1G SMP=1              guest size
+#   GUEST_SHELL=1             interactive: shell in the guest after the tests
+#   LOG=PATH                  also write the console there
+#
+# Prints the console, then "run.sh: PASS|FAIL|SKIP ..." and exits 0 (PASS),
+# 1 (FAIL) or 77 (SKIP: a prerequisite is missing).  PASS needs the guest's
+# final "IOASID-GUEST: PASS" line and no "Kernel panic", "BUG:" or "Oops".
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -uo pipefail
+LOG_TAG=run.sh
+. "$(dirname "$0")/lib.sh"
+
+ARCH=${ARCH:-x86_64}
+norm_arch "$ARCH"
+case $QARCH in
+x86_64)  IOMMU=${IOMMU:-intel-iommu} ;;
+aarch64) IOMMU=${IOMMU:-smmuv3} ;;
+esac
+TIMEOUT=${TIMEOUT:-300}
+MEM=${MEM:-1G}
+SMP=${SMP:-1}
+DEVICE=${DEVICE:-ioasid-testdev}
+DEVICE_OPTS=${DEVICE_OPTS:-}
+QEMU=${QEMU:-$TOP/build/qemu-system-$QARCH}
+
+skip() { echo "run.sh: SKIP $QARCH $IOMMU: $*"; exit 77; }
+fail() { echo "run.sh: FAIL $QARCH $IOMMU: $*"; exit 1; }
+
+# ---- one case per IOMMU: machine, devices before the endpoint, kernel args,
+# and whether the test device must end up behind an IOMMU ----
+# Sets MACHINE, IOMMU_DEV (array), IOMMU_APPEND, EXPECT_IOMMU.
+iommu_case() {
+    IOMMU_DEV=() IOMMU_APPEND="" EXPECT_IOMMU=yes
+    case "$QARCH/$1" in
+    x86_64/none)
+        MACHINE=q35 IOMMU_APPEND="intel_iommu=off" EXPECT_IOMMU=no ;;
+    x86_64/intel-iommu)
+        # Interrupt remapping: VFIO refuses devices without MSI isolation.
+        # Under TCG it needs no kernel-irqchip=split (that is for KVM).
+        # x-scalable-mode=on so that sm_on really gives scalable mode.
+        MACHINE=q35
+        IOMMU_DEV=(-device intel-iommu,intremap=on,x-scalable-mode=on)
+        IOMMU_APPEND="intel_iommu=on,sm_on iommu.strict=1" ;;
+    x86_64/intel-iommu-legacy)
+        MACHINE=q35
+        IOMMU_DEV=(-device intel-iommu,intremap=on)
+        IOMMU_APPEND="intel_iommu=on,sm_off iommu.strict=1" ;;
+    x86_64/virtio-iommu)
+        # No interrupt remapping with virtio-iommu on x86: VFIO type1 needs
+        # allow_unsafe_interrupts (init.sh passes MOD.PARAM= to insmod).
+        MACHINE=q35
+        IOMMU_DEV=(-device virtio-iommu-pci)
+        IOMMU_APPEND="iommu.strict=1 vfio_iommu_type1.allow_unsafe_interrupts=1" ;;
+    aarch64/none)
+        MACHINE=virt,gic-version=3,its=on EXPECT_IOMMU=no ;;
+    aarch64/smmuv3)
+        MACHINE=virt,gic-version=3,its=on,iommu=smmuv3
+        IOMMU_APPEND="iommu.strict=1" ;;
+    aarch64/virtio-iommu)
+        MACHINE=virt,gic-version=3,its=on
+        IOMMU_DEV=(-device virtio-iommu-pci)
+        IOMMU_APPEND="iommu.strict=1" ;;
+    # Our own models, when they land (device names as in hw/ioasid):
+    # x86_64/ioasid-vtd)
+    #     MACHINE=q35 IOMMU_DEV=(-device ioasid-vtd)
+    #     IOMMU_APPEND="intel_iommu=on,sm_on iommu.strict=1" ;;
+    # aarch64/ioasid-smmuv3)
+    #     MACHINE=virt,gic-version=3,its=on
+    #     IOMMU_DEV=(-device ioasid-smmuv3)
+    #     IOMMU_APPEND="iommu.strict=1" ;;
+    *)
+        echo "run.sh: IOMMU=$1 is not known for $QARCH" >&2
+        echo "run.sh: known: x86_64: none intel-iommu intel-iommu-legacy virtio-iommu;" \
+             "aarch64: none smmuv3 virtio-iommu" >&2
+        exit 2 ;;
+    esac
+}
+iommu_case "$IOMMU"
+
+# ---- prerequisites ----
+[ -x "$QEMU" ] || skip "no QEMU binary $QEMU (run make first)"
+devices=$("$QEMU" -device help 2>/dev/null)
+for dev in "$DEVICE" "${IOMMU_DEV[@]}"; do
+    case $dev in -device) continue ;; esac
+    d=${dev%%,*}
+    grep -q "name \"$d\"" <<<"$devices" || skip "device $d is not in $QEMU"
+done
+
+KDIR=""
+if [ -z "${KERNEL:-}" ]; then
+    KDIR=$("$GUEST_DIR/fetch-kernel.sh" "$QARCH") || skip "cannot fetch a Debian $DARCH kernel"
+    KERNEL=$KDIR/kernel
+    KDESC="debian $(cut -d' ' -f1 "$KDIR/version")"
+else
+    [ -f "$KERNEL" ] || fail "KERNEL=$KERNEL does not exist"
+    KDESC=$KERNEL
+fi
+if [ -z "${INITRD:-}" ]; then
+    INITRD=$("$GUEST_DIR/mkinitramfs.sh" "$QARCH" - $KDIR) || fail "building the initramfs failed"
+fi
+
+# ---- command line ----
+case $QARCH in
+x86_64)
+    CONSOLE=ttyS0
+    QARGS=(-M "$MACHINE" -cpu max)
+    for d in /usr/share/seabios /usr/share/qemu; do [ -d $d ] && QARGS+=(-L $d); done ;;
+aarch64)
+    CONSOLE=ttyAMA0
+    # pauth-impdef: the architected QARMA pointer auth is slow under TCG.
+    QARGS=(-M "$MACHINE" -cpu max,pauth-impdef=on) ;;
+esac
+QARGS+=(-accel tcg -m "$MEM" -smp "$SMP" -nodefaults -no-reboot -display none
+        -nic none -serial stdio -monitor none
+        "${IOMMU_DEV[@]}"
+        -device pcie-root-port,id=rp0,chassis=1,slot=1
+        -device "$DEVICE,bus=rp0$DEVICE_OPTS"
+        -kernel "$KERNEL" -initrd "$INITRD")
+KAPPEND="console=$CONSOLE panic=-1 $IOMMU_APPEND ioasid.iommu=$EXPECT_IOMMU"
+[ -n "${TESTS:-}" ] && KAPPEND="$KAPPEND ioasid.tests=$TESTS"
+[ "${GUEST_SHELL:-0}" = 1 ] && KAPPEND="$KAPPEND ioasid.shell=1"
+# Each guest program gets most of the boot's budget.
+KAPPEND="$KAPPEND ioasid.timeout=$((TIMEOUT > 60 ? TIMEOUT - 30 : TIMEOUT / 2))"
+[ -n "${APPEND:-}" ] && KAPPEND="$KAPPEND $APPEND"
+QARGS+=(-append "$KAPPEND")
+# shellcheck disable=SC2206
+[ -n "${QEMU_EXTRA:-}" ] && QARGS+=(${QEMU_EXTRA})
+
+LOGF=${LOG:-$(mktemp "${TMPDIR:-/tmp}/ioasid-guest.XXXXXX.log")}
+echo "run.sh: $QARCH IOMMU=$IOMMU kernel: $KDESC"
+echo "run.sh: $QEMU ${QARGS[*]}"
+start=$(date +%s.%N)
+if [ "${GUEST_SHELL:-0}" = 1 ]; then
+    timeout -k 5 "$TIMEOUT" "$QEMU" "${QARGS[@]}" 2>&1 | tee "$LOGF"
+else
+    timeout -k 5 "$TIMEOUT" "$QEMU" "${QARGS[@]}" </dev/null 2>&1 | tee "$LOGF"
+fi
+qrc=${PIPESTATUS[0]}
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+secs=$(printf '%.1f' "$secs")
+
+# ---- verdict ----
+marker=$(grep -a -E '^IOASID-GUEST: (PASS|FAIL)' "$LOGF" | tr -d '\r' | tail -1)
+bad=$(grep -a -m1 -E 'Kernel panic|BUG:|Oops' "$LOGF" | tr -d '\r')
+[ -z "${LOG:-}" ] && rm -f "$LOGF"
+if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+    fail "timeout after ${TIMEOUT}s${marker:+ (last marker: $marker)} [${secs}s]"
+elif [ -n "$bad" ]; then
+    fail "kernel trouble: $bad [${secs}s]"
+elif [ -z "$marker" ]; then
+    fail "no IOASID-GUEST marker (QEMU exit $qrc) [${secs}s]"
+elif [[ $marker == "IOASID-GUEST: PASS"* ]]; then
+    echo "run.sh: PASS $QARCH $IOMMU: $marker [${secs}s]"
+    exit 0
+else
+    fail "$marker [${secs}s]"
+fi

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The guest tier of make check: boot a small matrix of guests under TCG and
+# record "guest PASSED FAILED SKIPPED" in RESULT_FILE.
+#
+#   tests/guest/check.sh RESULT_FILE
+#
+# Each case (ARCH/IOMMU) is one test run by tests/guest/run.sh.  A case whose
+# prerequisite is missing (no kernel can be fetched, the QEMU binary lacks
+# the device) is SKIPPED with the reason, never passed.
+#
+#   GUEST_CASES="x86_64/none x86_64/intel-iommu ..."   the matrix
+#   GUEST_TIMEOUT=180                                   bound per case (s)
+# Consoles are kept in RESULT_FILE's directory, guest-logs/ARCH-IOMMU.log.
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -uo pipefail
+LOG_TAG=check-guest
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 1 ] || die "usage: $0 RESULT_FILE"
+RES=$1
+LOGDIR=$(dirname "$RES")/guest-logs
+mkdir -p "$LOGDIR"
+CASES=${GUEST_CASES:-x86_64/none x86_64/intel-iommu aarch64/none aarch64/smmuv3}
+export TIMEOUT=${GUEST_TIMEOUT:-180}
+
+echo "== guest: ${CASES}"
+t0=$(date +%s)
+# Fetch the kernels first: a one-time download is not a test's boot time.
+declare -A KOK=() KWHY=()
+for a in $(for c in $CASES; do echo "${c%%/*}"; done | sort -u); do
+    if out=$("$GUEST_DIR/fetch-kernel.sh" "$a" 2>&1); then
+        KOK[$a]=1
+    else
+        KWHY[$a]=$(echo "$out" | tail -1)
+    fi
+done
+
+pass=0 failed=0 skipped=0
+for c in $CASES; do
+    arch=${c%%/*} iommu=${c#*/}
+    log=$LOGDIR/$arch-$iommu.log
+    if [ -z "${KOK[$arch]:-}" ]; then
+        echo "   SKIP $c: no $arch kernel: ${KWHY[$arch]}"
+        skipped=$((skipped + 1))
+        continue
+    fi
+    s=$(date +%s.%N)
+    ARCH=$arch IOMMU=$iommu LOG=$log "$GUEST_DIR/run.sh" >"$log.out" 2>&1
+    rc=$?
+    secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $s" | bc)")
+    verdict=$(grep -a '^run.sh: ' "$log.out" | tail -1 | sed 's/^run.sh: //')
+    case $rc in
+    0)  echo "   PASS $c (${secs}s)"
+        pass=$((pass + 1)) ;;
+    77) echo "   SKIP $c: ${verdict#SKIP }"
+        skipped=$((skipped + 1)) ;;
+    *)  echo "   FAIL $c (${secs}s): ${verdict:-run.sh exit $rc}"
+        echo "   ---- last console lines ($log) ----"
+        grep -a -v '^run.sh: /' "$log.out" | tail -25 | sed 's/^/   | /'
+        failed=$((failed + 1)) ;;
+    esac
+    # Per-step results of the guest program, for the record.
+    grep -a -E '^testdev-dma: (\[|summary)' "$log" 2>/dev/null | tr -d '\r' | sed 's/^/        /'
+    rm -f "$log.out"
+done
+echo "guest $pass $failed $skipped" >"$RES"
+echo "== guest: $pass passed, $failed failed, $skipped skipped ($(( $(date +%s) - t0 ))s, logs: $LOGDIR)"
+[ $failed -eq 0 ]

@@ -49,6 +49,8 @@ struct IoasidIotlb {
     TagNode *tags;
     int32_t *tbuckets;
     int32_t free_ent, free_tag;
+    uint32_t fresh_ent;     /* entries [fresh_ent, cap) never used yet */
+    uint32_t fresh_tag;
     int32_t active;         /* first tag in use                        */
     uint32_t hand;          /* CLOCK hand                              */
     uint64_t shifts;        /* page sizes present, exact               */
@@ -98,19 +100,15 @@ static inline uint64_t tag_key1(uint32_t domain, uint32_t as_tag)
 
 static void iotlb_reset(IoasidIotlb *tlb)
 {
-    uint32_t nb = tlb->bmask + 1;
+    size_t nb = (size_t)tlb->bmask + 1;
 
-    for (uint32_t i = 0; i < nb; i++) {
-        tlb->buckets[i] = NIL;
-        tlb->tbuckets[i] = NIL;
-    }
-    for (uint32_t i = 0; i < tlb->cap; i++) {
-        tlb->ents[i].tag = NIL;
-        tlb->ents[i].hnext = i + 1 < tlb->cap ? (int32_t)i + 1 : NIL;
-        tlb->tags[i].hnext = i + 1 < tlb->cap ? (int32_t)i + 1 : NIL;
-    }
-    tlb->free_ent = 0;
-    tlb->free_tag = 0;
+    /* NIL is all ones; entries are handed out afresh from index 0. */
+    memset(tlb->buckets, 0xff, nb * sizeof(int32_t));
+    memset(tlb->tbuckets, 0xff, nb * sizeof(int32_t));
+    tlb->free_ent = NIL;
+    tlb->free_tag = NIL;
+    tlb->fresh_ent = 0;
+    tlb->fresh_tag = 0;
     tlb->active = NIL;
     tlb->hand = 0;
     tlb->shifts = 0;
@@ -178,8 +176,12 @@ static int32_t tag_get(IoasidIotlb *tlb, uint64_t key1, uint8_t kind)
     }
     /* There are never more tags than entries: one is free. */
     i = tlb->free_tag;
+    if (i != NIL) {
+        tlb->free_tag = tlb->tags[i].hnext;
+    } else {
+        i = tlb->fresh_tag++;
+    }
     t = &tlb->tags[i];
-    tlb->free_tag = t->hnext;
     t->key1 = key1;
     t->kind = kind;
     t->hash = tag_hash(tlb, key1, kind);
@@ -307,6 +309,9 @@ static int32_t ent_alloc(IoasidIotlb *tlb)
 {
     int32_t i = tlb->free_ent;
 
+    if (i == NIL && tlb->fresh_ent < tlb->cap) {
+        return tlb->fresh_ent++;
+    }
     if (i == NIL) {
         /* Full: every entry is in use; at most cap + 1 steps. */
         for (;;) {
@@ -587,7 +592,7 @@ void ioasid_iotlb_reset_stats(IoasidIotlb *tlb)
 int ioasid_iotlb_foreach(const IoasidIotlb *tlb, IoasidIotlbFn fn,
                          void *opaque)
 {
-    for (uint32_t i = 0; i < tlb->cap; i++) {
+    for (uint32_t i = 0; i < tlb->fresh_ent; i++) {
         const Ent *e = &tlb->ents[i];
         IoasidIotlbTag tag;
         int ret;

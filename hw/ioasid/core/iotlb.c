@@ -36,6 +36,8 @@ typedef struct TagNode {
     uint32_t hash;
     int32_t hnext, hprev;   /* tag hash chain; free list through hnext */
     int32_t anext, aprev;   /* list of the tags in use                 */
+    uint32_t dhash;         /* bucket of the domain-only hash          */
+    int32_t dnext, dprev;   /* chain of the domain-only hash           */
     int32_t head;           /* first entry                             */
     uint32_t count;
     uint64_t shifts;        /* page sizes held (a superset)            */
@@ -48,6 +50,7 @@ struct IoasidIotlb {
     int32_t *buckets;
     TagNode *tags;
     int32_t *tbuckets;
+    int32_t *dbuckets;      /* tags by domain alone                    */
     int32_t free_ent, free_tag;
     uint32_t fresh_ent;     /* entries [fresh_ent, cap) never used yet */
     uint32_t fresh_tag;
@@ -93,6 +96,12 @@ static inline uint32_t tag_hash(const IoasidIotlb *tlb, uint64_t key1,
            tlb->bmask;
 }
 
+static inline uint32_t dom_hash(const IoasidIotlb *tlb, uint32_t domain)
+{
+    return (uint32_t)mix64(domain * UINT64_C(0x9e3779b97f4a7c15)) &
+           tlb->bmask;
+}
+
 static inline uint64_t tag_key1(uint32_t domain, uint32_t as_tag)
 {
     return (uint64_t)domain << 32 | as_tag;
@@ -105,6 +114,7 @@ static void iotlb_reset(IoasidIotlb *tlb)
     /* NIL is all ones; entries are handed out afresh from index 0. */
     memset(tlb->buckets, 0xff, nb * sizeof(int32_t));
     memset(tlb->tbuckets, 0xff, nb * sizeof(int32_t));
+    memset(tlb->dbuckets, 0xff, nb * sizeof(int32_t));
     tlb->free_ent = NIL;
     tlb->free_tag = NIL;
     tlb->fresh_ent = 0;
@@ -136,6 +146,7 @@ IoasidIotlb *ioasid_iotlb_new(size_t capacity)
     tlb->tags = xcalloc(capacity, sizeof(TagNode));
     tlb->buckets = xcalloc(nb, sizeof(int32_t));
     tlb->tbuckets = xcalloc(nb, sizeof(int32_t));
+    tlb->dbuckets = xcalloc(nb, sizeof(int32_t));
     tlb->st.capacity = capacity;
     iotlb_reset(tlb);
     return tlb;
@@ -148,6 +159,7 @@ void ioasid_iotlb_free(IoasidIotlb *tlb)
         free(tlb->tags);
         free(tlb->buckets);
         free(tlb->tbuckets);
+        free(tlb->dbuckets);
         free(tlb);
     }
 }
@@ -197,6 +209,13 @@ static int32_t tag_get(IoasidIotlb *tlb, uint64_t key1, uint8_t kind)
         tlb->tags[t->anext].aprev = i;
     }
     tlb->active = i;
+    t->dhash = dom_hash(tlb, key1 >> 32);
+    t->dprev = NIL;
+    t->dnext = tlb->dbuckets[t->dhash];
+    if (t->dnext != NIL) {
+        tlb->tags[t->dnext].dprev = i;
+    }
+    tlb->dbuckets[t->dhash] = i;
     t->head = NIL;
     t->count = 0;
     t->shifts = 0;
@@ -222,6 +241,14 @@ static void tag_put(IoasidIotlb *tlb, int32_t i)
     }
     if (t->anext != NIL) {
         tlb->tags[t->anext].aprev = t->aprev;
+    }
+    if (t->dprev != NIL) {
+        tlb->tags[t->dprev].dnext = t->dnext;
+    } else {
+        tlb->dbuckets[t->dhash] = t->dnext;
+    }
+    if (t->dnext != NIL) {
+        tlb->tags[t->dnext].dprev = t->dprev;
     }
     t->hnext = tlb->free_tag;
     tlb->free_tag = i;
@@ -507,10 +534,15 @@ size_t ioasid_iotlb_invalidate(IoasidIotlb *tlb, const IoasidIotlbInval *inv)
             }
         }
     } else {
-        /* Wildcard: every tag in use (there are few tags). */
+        /*
+         * Wildcard: the tags of the domain (its domain-hash chain), or
+         * every tag in use for any domain.
+         */
+        bool by_dom = inv->domain != IOASID_TAG_ANY;
         int32_t ti, next;
 
-        for (ti = tlb->active; ti != NIL; ti = next) {
+        ti = by_dom ? tlb->dbuckets[dom_hash(tlb, inv->domain)] : tlb->active;
+        for (; ti != NIL; ti = next) {
             TagNode *t = &tlb->tags[ti];
             uint32_t dom = t->key1 >> 32, ast = (uint32_t)t->key1;
 
@@ -518,7 +550,7 @@ size_t ioasid_iotlb_invalidate(IoasidIotlb *tlb, const IoasidIotlbInval *inv)
              * inv_tag may free this node and the entries it removes never
              * belong to another tag, so the next node is stable.
              */
-            next = t->anext;
+            next = by_dom ? t->dnext : t->anext;
             if ((inv->domain != IOASID_TAG_ANY && dom != inv->domain) ||
                 (inv->as_tag != IOASID_TAG_ANY && ast != inv->as_tag) ||
                 !kind_selected(inv->kinds, t->kind)) {

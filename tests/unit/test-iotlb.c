@@ -252,6 +252,39 @@ static void test_eviction_counters(void)
     ioasid_iotlb_free(tlb);
 }
 
+/* Many tags: wildcard address-space invalidations by domain. */
+static void test_many_tags(void)
+{
+    IoasidIotlb *tlb = ioasid_iotlb_new(4096);
+    size_t n = 0, bad = 0;
+
+    for (uint32_t d = 0; d < 200; d++) {
+        for (uint32_t p = 0; p < 5; p++) {
+            IoasidIotlbTag t = tag(d, p * 1000, IOASID_KIND_S1);
+
+            ioasid_iotlb_insert(tlb, &t, 0x1000, 0x2000, K4, IOASID_PERM_RW);
+            ioasid_iotlb_insert(tlb, &t, 0x5000, 0x6000, K4, IOASID_PERM_RW);
+        }
+    }
+    for (uint32_t d = 0; d < 200; d += 2) {
+        n += ioasid_iotlb_inv_range(tlb, d, IOASID_TAG_ANY, 0x1000, 0x1000,
+                                    true);
+    }
+    TAP_EQ(n, 100 * 5, "many tags: page of every PASID of 100 domains");
+    for (uint32_t d = 0; d < 200; d++) {
+        for (uint32_t p = 0; p < 5; p++) {
+            IoasidIotlbTag t = tag(d, p * 1000, IOASID_KIND_S1);
+
+            bad += (xl(tlb, t, 0x1000) == UINT64_MAX) != !(d & 1);
+            bad += xl(tlb, t, 0x5000) != 0x6000;
+        }
+    }
+    TAP_EQ(bad, 0, "many tags: exactly those removed");
+    TAP_EQ(ioasid_iotlb_inv_domain(tlb, 7), 10, "many tags: domain 7");
+    TAP_EQ(count(tlb), 2000 - 500 - 10, "many tags: the rest stays");
+    ioasid_iotlb_free(tlb);
+}
+
 /* ---- randomized against a reference model ---- */
 
 typedef struct RefEnt {
@@ -425,6 +458,7 @@ int main(void)
     test_page_sizes();
     test_invalidation();
     test_eviction_counters();
+    test_many_tags();
     test_random(seed);
     return tap_done();
 }

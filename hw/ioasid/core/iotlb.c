@@ -45,7 +45,8 @@ typedef struct TagNode {
 
 struct IoasidIotlb {
     uint32_t cap;
-    uint32_t bmask;         /* buckets - 1 (both hashes)               */
+    uint32_t bmask;         /* buckets - 1 (all hashes)                */
+    uint8_t hshift;         /* 64 - log2(buckets)                      */
     Ent *ents;
     int32_t *buckets;
     TagNode *tags;
@@ -82,11 +83,12 @@ static inline uint64_t mix64(uint64_t h)
 static inline uint32_t ent_hash(const IoasidIotlb *tlb, uint64_t key1,
                                 uint8_t kind, uint64_t base, uint8_t shift)
 {
-    uint64_t h = (base >> 12) * UINT64_C(0x9e3779b97f4a7c15) ^
-                 key1 * UINT64_C(0xc2b2ae3d27d4eb4f) ^
-                 ((uint64_t)kind << 8 | shift);
+    /* Multiply-shift: the high bits depend on every input bit. */
+    uint64_t h = ((base >> 12) ^ key1 * UINT64_C(0xc2b2ae3d27d4eb4f) ^
+                  ((uint64_t)kind << 56 | (uint64_t)shift << 48)) *
+                 UINT64_C(0x9e3779b97f4a7c15);
 
-    return (uint32_t)mix64(h) & tlb->bmask;
+    return (uint32_t)(h >> tlb->hshift);
 }
 
 static inline uint32_t tag_hash(const IoasidIotlb *tlb, uint64_t key1,
@@ -142,6 +144,7 @@ IoasidIotlb *ioasid_iotlb_new(size_t capacity)
     }
     tlb->cap = capacity;
     tlb->bmask = nb - 1;
+    tlb->hshift = 64 - __builtin_ctz(nb);
     tlb->ents = xcalloc(capacity, sizeof(Ent));
     tlb->tags = xcalloc(capacity, sizeof(TagNode));
     tlb->buckets = xcalloc(nb, sizeof(int32_t));

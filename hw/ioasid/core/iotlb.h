@@ -32,7 +32,10 @@
 
 /* Kind flag: entry made for a privileged (supervisor) request. */
 #define IOASID_IOTLB_PRIV       0x8
-/* Matches any domain / address-space tag in an invalidation. */
+/*
+ * Matches any domain / address-space tag in an invalidation; reserved,
+ * never the tag of an entry (nor is IOASID_TAG_NONE a wildcard).
+ */
 #define IOASID_TAG_ANY          (UINT32_MAX - 1)
 
 typedef struct IoasidIotlb IoasidIotlb;
@@ -115,7 +118,10 @@ typedef struct IoasidIotlbInval {
 /* Returns the number of entries removed. */
 size_t ioasid_iotlb_invalidate(IoasidIotlb *tlb, const IoasidIotlbInval *inv);
 
-/* Shorthands. */
+/*
+ * Shorthands.  ioasid_iotlb_inv_range(): @as_tag may be IOASID_TAG_ANY;
+ * @size 0 means the single address @addr (its page in every size).
+ */
 size_t ioasid_iotlb_inv_domain(IoasidIotlb *tlb, uint32_t domain);
 size_t ioasid_iotlb_inv_as(IoasidIotlb *tlb, uint32_t domain,
                            uint32_t as_tag);

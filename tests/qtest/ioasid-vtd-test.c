@@ -1,0 +1,976 @@
+/*
+ * qtest for ioasid-vtd (Intel VT-d model) on q35.
+ *
+ * Register reset values and capabilities, global commands, legacy and
+ * scalable-mode translation tables built in guest RAM, DMA from
+ * ioasid-testdev through second-stage, first-stage, nested and
+ * pass-through translation with and without PASID, fault recording and
+ * fault events, invalidation (register-based and queued) with the
+ * "stale until invalidated" rule, invalidation queue errors.
+ *
+ * Interrupt messages (fault event, invalidation completion) are checked
+ * by pointing FEADDR / IEADDR at guest RAM: the unit writes the data
+ * there, which a test can read back.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/pci.h"
+#include "libqos/pci-pc.h"
+#include "libqos/malloc-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "hw/ioasid/ioasid-testdev-regs.h"
+
+#define VTD_BASE        0xfed90000ULL
+#define Q35_ECAM_BASE   0xb0000000ULL
+#define TESTDEV_SLOT    4
+#define TESTDEV_SID     (TESTDEV_SLOT << 3)
+#define PASID_CAP       IOASID_TESTDEV_CFG_EXT_CAP  /* first ext cap */
+
+/* Registers (VT-d spec 11.4) */
+#define VER             0x00
+#define CAP             0x08
+#define ECAP            0x10
+#define GCMD            0x18
+#define GSTS            0x1c
+#define RTADDR          0x20
+#define CCMD            0x28
+#define FSTS            0x34
+#define FECTL           0x38
+#define FEDATA          0x3c
+#define FEADDR          0x40
+#define FEUADDR         0x44
+#define IQH             0x80
+#define IQT             0x88
+#define IQA             0x90
+#define ICS             0x9c
+#define IECTL           0xa0
+#define IEDATA          0xa4
+#define IEADDR          0xa8
+#define IEUADDR         0xac
+#define IQERCD          0xb0
+#define FRCD            0x400
+#define IVA             0x500
+#define IOTLB           0x508
+
+#define GSTS_TES        (1u << 31)
+#define GSTS_RTPS       (1u << 30)
+#define GSTS_QIES       (1u << 26)
+#define FSTS_PFO        (1u << 0)
+#define FSTS_PPF        (1u << 1)
+#define FSTS_IQE        (1u << 4)
+#define IM              (1u << 31)
+#define IP              (1u << 30)
+
+/* Guest memory layout */
+#define MEM_TABLES      0x01000000ULL   /* bump allocator for tables */
+#define MEM_QUEUE       0x03000000ULL
+#define MEM_STATUS      0x03100000ULL
+#define MEM_MSI         0x03200000ULL
+#define MEM_DATA        0x04000000ULL
+
+/* Paging entry bits */
+#define SS_RW           0x3ULL                   /* R | W */
+#define SS_R            0x1ULL
+#define FS_USER         0x7ULL                   /* P | RW | U/S */
+#define FS_RO           0x5ULL                   /* P | U/S */
+
+typedef struct T {
+    QTestState *qts;
+    QGuestAllocator alloc;
+    QPCIBus *bus;
+    QPCIDevice *dev;
+    QPCIBar bar;
+    uint64_t next;
+    uint32_t iq_tail;
+} T;
+
+/* ---- setup ---- */
+static T *t_start(const char *vtd_props)
+{
+    T *t = g_new0(T, 1);
+    QPCIDevice *mch;
+
+    t->qts = qtest_initf("-machine q35 -m 128M -device ioasid-vtd%s%s "
+                         "-device ioasid-testdev,addr=%02x.0",
+                         *vtd_props ? "," : "", vtd_props, TESTDEV_SLOT);
+    pc_alloc_init(&t->alloc, t->qts, ALLOC_NO_FLAGS);
+    t->bus = qpci_new_pc(t->qts, &t->alloc);
+    mch = qpci_device_find(t->bus, 0);
+    g_assert(mch);
+    qpci_config_writel(mch, 0x64, 0);
+    qpci_config_writel(mch, 0x60, Q35_ECAM_BASE | 1);
+    g_free(mch);
+    t->dev = qpci_device_find(t->bus, QPCI_DEVFN(TESTDEV_SLOT, 0));
+    g_assert(t->dev);
+    qpci_device_enable(t->dev);
+    t->bar = qpci_iomap(t->dev, IOASID_TESTDEV_BAR_REGS, NULL);
+    /* PASID capability: Enable, Execute, Privileged mode. */
+    qtest_writew(t->qts, Q35_ECAM_BASE + (TESTDEV_SID << 12) + PASID_CAP + 6,
+                 0x7);
+    t->next = MEM_TABLES;
+    return t;
+}
+
+static void t_stop(T *t)
+{
+    g_free(t->dev);
+    qpci_free_pc(t->bus);
+    alloc_destroy(&t->alloc);
+    qtest_quit(t->qts);
+    g_free(t);
+}
+
+/* ---- IOMMU registers ---- */
+static uint32_t r32(T *t, uint32_t off)
+{
+    return qtest_readl(t->qts, VTD_BASE + off);
+}
+
+static uint64_t r64(T *t, uint32_t off)
+{
+    return qtest_readq(t->qts, VTD_BASE + off);
+}
+
+static void w32(T *t, uint32_t off, uint32_t v)
+{
+    qtest_writel(t->qts, VTD_BASE + off, v);
+}
+
+static void w64(T *t, uint32_t off, uint64_t v)
+{
+    qtest_writeq(t->qts, VTD_BASE + off, v);
+}
+
+/* One global command: current status with @bit set or cleared. */
+static void gcmd(T *t, uint32_t bit, bool on)
+{
+    uint32_t sts = r32(t, GSTS) & (GSTS_TES | GSTS_QIES);
+
+    w32(t, GCMD, on ? sts | bit : sts & ~bit);
+}
+
+static void set_root(T *t, uint64_t root, bool sm)
+{
+    w64(t, RTADDR, root | (sm ? 1ULL << 10 : 0));
+    gcmd(t, GSTS_RTPS, true);
+    g_assert_cmphex(r32(t, GSTS) & GSTS_RTPS, ==, GSTS_RTPS);
+}
+
+/* ---- guest memory ---- */
+static uint64_t page(T *t)
+{
+    uint64_t p = t->next;
+
+    t->next += 4096;
+    qtest_memset(t->qts, p, 0, 4096);
+    return p;
+}
+
+static uint64_t rq(T *t, uint64_t a)
+{
+    return qtest_readq(t->qts, a);
+}
+
+static void wq(T *t, uint64_t a, uint64_t v)
+{
+    qtest_writeq(t->qts, a, v);
+}
+
+/* Map 4 KiB @iova -> @pa in a @levels-level table; @tbl: non-leaf bits. */
+static void map(T *t, uint64_t root, int levels, uint64_t iova, uint64_t pa,
+                uint64_t tbl, uint64_t leaf)
+{
+    uint64_t table = root;
+
+    for (int lvl = levels - 1; lvl > 0; lvl--) {
+        uint64_t a = table + ((iova >> (12 + 9 * lvl)) & 511) * 8;
+        uint64_t e = rq(t, a);
+
+        if (!e) {
+            e = page(t) | tbl;
+            wq(t, a, e);
+        }
+        table = e & 0x000ffffffffff000ULL;
+    }
+    wq(t, table + ((iova >> 12) & 511) * 8, pa | leaf);
+}
+
+/* Address of the leaf entry of @iova (mapped before). */
+static uint64_t leaf_addr(T *t, uint64_t root, int levels, uint64_t iova)
+{
+    uint64_t table = root;
+
+    for (int lvl = levels - 1; lvl > 0; lvl--) {
+        table = rq(t, table + ((iova >> (12 + 9 * lvl)) & 511) * 8) &
+                0x000ffffffffff000ULL;
+    }
+    return table + ((iova >> 12) & 511) * 8;
+}
+
+/* Legacy root + context entry for the testdev. Returns the root table. */
+static uint64_t legacy_ctx(T *t, unsigned tt, uint64_t slptr, unsigned aw,
+                           uint16_t did)
+{
+    uint64_t root = page(t), ctx = page(t);
+
+    wq(t, root, ctx | 1);
+    wq(t, ctx + TESTDEV_SID * 16, slptr | (tt << 2) | 1);
+    wq(t, ctx + TESTDEV_SID * 16 + 8, aw | ((uint64_t)did << 8));
+    return root;
+}
+
+/*
+ * Scalable-mode root, context (PASIDE set, RID_PASID @rid_pasid), PASID
+ * directory (PDTS 0: 128 entries).  Returns the root; *@pdir the dir.
+ */
+static uint64_t sm_ctx(T *t, uint32_t rid_pasid, uint64_t *pdir)
+{
+    uint64_t root = page(t), ctx = page(t);
+
+    *pdir = page(t);
+    wq(t, root, ctx | 1);
+    wq(t, ctx + TESTDEV_SID * 32, *pdir | (1 << 3) | 1);
+    wq(t, ctx + TESTDEV_SID * 32 + 8, rid_pasid);
+    return root;
+}
+
+/* PASID entry: returns its address. */
+static uint64_t sm_pasid(T *t, uint64_t pdir, uint32_t pasid, unsigned pgtt,
+                         uint16_t did, uint64_t ssptr, unsigned aw,
+                         uint64_t fsptr, uint64_t q2_flags)
+{
+    uint64_t a = pdir + (pasid >> 6) * 8, pt = rq(t, a) & ~0xfffULL, e;
+
+    if (!pt) {
+        pt = page(t);
+        wq(t, a, pt | 1);
+    }
+    e = pt + (pasid & 63) * 64;
+    wq(t, e + 8, did);
+    wq(t, e + 16, fsptr | q2_flags);
+    wq(t, e, ssptr | ((uint64_t)pgtt << 6) | (aw << 2) | 1);
+    return e;
+}
+
+/* ---- invalidation queue ---- */
+static void iq_enable(T *t)
+{
+    qtest_memset(t->qts, MEM_QUEUE, 0, 4096);
+    w64(t, IQT, 0);
+    w64(t, IQA, MEM_QUEUE);             /* QS 0: 256 x 128-bit */
+    gcmd(t, GSTS_QIES, true);
+    g_assert_cmphex(r32(t, GSTS) & GSTS_QIES, ==, GSTS_QIES);
+    t->iq_tail = 0;
+}
+
+static void iq_put(T *t, uint64_t lo, uint64_t hi)
+{
+    wq(t, MEM_QUEUE + t->iq_tail * 16, lo);
+    wq(t, MEM_QUEUE + t->iq_tail * 16 + 8, hi);
+    t->iq_tail = (t->iq_tail + 1) % 256;
+}
+
+/* Submit with an invalidation wait (status write) and check it ran. */
+static void iq_sync(T *t)
+{
+    qtest_writel(t->qts, MEM_STATUS, 0);
+    iq_put(t, 0x5 | (1 << 5) | (0x600dULL << 32), MEM_STATUS);
+    w64(t, IQT, t->iq_tail * 16);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_STATUS), ==, 0x600d);
+    g_assert_cmphex(r64(t, IQH), ==, t->iq_tail * 16);
+}
+
+/* ---- testdev DMA ---- */
+static uint32_t td_rd(T *t, uint32_t off)
+{
+    return qpci_io_readl(t->dev, t->bar, off);
+}
+
+static void td_wr(T *t, uint32_t off, uint32_t v)
+{
+    qpci_io_writel(t->dev, t->bar, off, v);
+}
+
+static void td_wr64(T *t, uint32_t off, uint64_t v)
+{
+    td_wr(t, off, v);
+    td_wr(t, off + 4, v >> 32);
+}
+
+static uint32_t td_cmd(T *t, uint32_t cmd, uint32_t flags, uint32_t pasid)
+{
+    uint32_t st;
+
+    td_wr(t, IOASID_TESTDEV_FLAGS, flags);
+    td_wr(t, IOASID_TESTDEV_PASID, pasid);
+    td_wr(t, IOASID_TESTDEV_CMD, cmd);
+    st = td_rd(t, IOASID_TESTDEV_STATUS);
+    g_assert(st & IOASID_TESTDEV_ST_DONE);
+    return st & IOASID_TESTDEV_ST_CODE_MASK;
+}
+
+/* FILL @len bytes of @pattern at @iova. */
+static uint32_t dma_fill(T *t, uint64_t iova, uint32_t len, uint32_t pattern,
+                         uint32_t flags, uint32_t pasid)
+{
+    td_wr64(t, IOASID_TESTDEV_DST, iova);
+    td_wr(t, IOASID_TESTDEV_LEN, len);
+    td_wr(t, IOASID_TESTDEV_PATTERN, pattern);
+    return td_cmd(t, IOASID_TESTDEV_CMD_FILL, flags, pasid);
+}
+
+static uint32_t dma_copy(T *t, uint64_t src, uint64_t dst, uint32_t len,
+                         uint32_t flags, uint32_t pasid)
+{
+    td_wr64(t, IOASID_TESTDEV_SRC, src);
+    td_wr64(t, IOASID_TESTDEV_DST, dst);
+    td_wr(t, IOASID_TESTDEV_LEN, len);
+    return td_cmd(t, IOASID_TESTDEV_CMD_COPY, flags, pasid);
+}
+
+#define F_PASID IOASID_TESTDEV_F_PASID
+#define F_PRIV  IOASID_TESTDEV_F_PRIV
+#define RES_OK  IOASID_TESTDEV_RES_OK
+
+/* The fault record @i: checks F and returns the upper qword. */
+static uint64_t frcd_hi(T *t, int i, uint64_t addr)
+{
+    uint64_t hi = r64(t, FRCD + i * 16 + 8);
+
+    g_assert_cmphex(hi >> 63, ==, 1);
+    g_assert_cmphex(r64(t, FRCD + i * 16), ==, addr & ~0xfffULL);
+    g_assert_cmphex(hi & 0xffff, ==, TESTDEV_SID);
+    return hi;
+}
+
+#define FR(hi)          (((hi) >> 32) & 0xff)
+#define PP(hi)          (((hi) >> 31) & 1)
+#define PV(hi)          (((hi) >> 40) & 0xfffff)
+#define T1(hi)          (((hi) >> 62) & 1)
+#define PRIV(hi)        (((hi) >> 29) & 1)
+
+static void frcd_clear(T *t, int i)
+{
+    w32(t, FRCD + i * 16 + 12, 1u << 31);
+    g_assert_cmphex(r64(t, FRCD + i * 16 + 8) >> 63, ==, 0);
+}
+
+/* ====================================================================== */
+
+static void test_reset_values(void)
+{
+    T *t = t_start("");
+    uint64_t cap = r64(t, CAP), ecap = r64(t, ECAP);
+
+    g_assert_cmphex(r32(t, VER), ==, 0x10);
+    g_assert_cmphex(cap & 7, ==, 6);                    /* ND: 64K */
+    g_assert_cmphex((cap >> 8) & 0x1f, ==, 0x6);        /* SAGAW 39, 48 */
+    g_assert_cmphex((cap >> 16) & 0x3f, ==, 47);        /* MGAW */
+    g_assert_cmphex(((cap >> 24) & 0x3ff) * 16, ==, FRCD);
+    g_assert_cmphex((cap >> 40) & 0xff, ==, 7);         /* NFR - 1 */
+    g_assert_cmphex((cap >> 39) & 1, ==, 1);            /* PSI */
+    g_assert_cmphex((cap >> 34) & 0xf, ==, 3);          /* SLLPS 2M 1G */
+    g_assert_cmphex((cap >> 7) & 1, ==, 0);             /* CM */
+    g_assert_cmphex((cap >> 4) & 1, ==, 0);             /* RWBF */
+    g_assert_cmphex((cap >> 59) & 1, ==, 0);            /* PI */
+    g_assert_cmphex(ecap & 3, ==, 3);                   /* C, QI */
+    g_assert_cmphex((ecap >> 3) & 1, ==, 0);            /* IR */
+    g_assert_cmphex((ecap >> 2) & 1, ==, 0);            /* DT */
+    g_assert_cmphex((ecap >> 6) & 1, ==, 1);            /* PT */
+    g_assert_cmphex(((ecap >> 8) & 0x3ff) * 16, ==, IVA);
+    g_assert_cmphex((ecap >> 43) & 1, ==, 1);           /* SMTS */
+    g_assert_cmphex((ecap >> 46) & 3, ==, 3);           /* SSTS, FSTS */
+    g_assert_cmphex((ecap >> 26) & 1, ==, 1);           /* NEST */
+    g_assert_cmphex((ecap >> 40) & 1, ==, 1);           /* PASID */
+    g_assert_cmphex((ecap >> 35) & 0x1f, ==, 19);       /* PSS */
+    g_assert_cmphex((ecap >> 29) & 1, ==, 0);           /* PRS */
+    g_assert_cmphex((ecap >> 49) & 1, ==, 1);           /* RPS */
+
+    g_assert_cmphex(r32(t, GCMD), ==, 0);
+    g_assert_cmphex(r32(t, GSTS), ==, 0);
+    g_assert_cmphex(r64(t, RTADDR), ==, 0);
+    g_assert_cmphex(r64(t, CCMD), ==, 0);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    g_assert_cmphex(r32(t, FECTL), ==, IM);
+    g_assert_cmphex(r32(t, FEDATA), ==, 0);
+    g_assert_cmphex(r32(t, FEADDR), ==, 0);
+    g_assert_cmphex(r32(t, FEUADDR), ==, 0);
+    g_assert_cmphex(r64(t, IQH), ==, 0);
+    g_assert_cmphex(r64(t, IQT), ==, 0);
+    g_assert_cmphex(r64(t, IQA), ==, 0);
+    g_assert_cmphex(r32(t, ICS), ==, 0);
+    g_assert_cmphex(r32(t, IECTL), ==, IM);
+    g_assert_cmphex(r32(t, IEDATA), ==, 0);
+    g_assert_cmphex(r32(t, IEADDR), ==, 0);
+    g_assert_cmphex(r32(t, IEUADDR), ==, 0);
+    g_assert_cmphex(r64(t, IQERCD), ==, 0);
+    g_assert_cmphex(r64(t, IVA), ==, 0);
+    g_assert_cmphex(r64(t, IOTLB), ==, 0);
+    for (int i = 0; i < 8; i++) {
+        g_assert_cmphex(r64(t, FRCD + i * 16), ==, 0);
+        g_assert_cmphex(r64(t, FRCD + i * 16 + 8), ==, 0);
+    }
+    /* Read-only registers ignore writes. */
+    w64(t, CAP, 0);
+    g_assert_cmphex(r64(t, CAP), ==, cap);
+    t_stop(t);
+}
+
+static void test_caps_properties(void)
+{
+    T *t = t_start("scalable-mode=off,aw-bits=39");
+    uint64_t cap = r64(t, CAP), ecap = r64(t, ECAP);
+
+    g_assert_cmphex((cap >> 8) & 0x1f, ==, 0x2);        /* SAGAW 39 only */
+    g_assert_cmphex((cap >> 16) & 0x3f, ==, 38);
+    g_assert_cmphex((ecap >> 43) & 1, ==, 0);           /* no SMTS */
+    g_assert_cmphex((ecap >> 40) & 1, ==, 0);           /* no PASID */
+    g_assert_cmphex((ecap >> 46) & 3, ==, 0);
+    t_stop(t);
+
+    t = t_start("aw-bits=57,fs-5level=on,pasid-bits=8,nested=off");
+    cap = r64(t, CAP);
+    ecap = r64(t, ECAP);
+    g_assert_cmphex((cap >> 8) & 0x1f, ==, 0xe);
+    g_assert_cmphex((cap >> 60) & 1, ==, 1);            /* FS5LP */
+    g_assert_cmphex((ecap >> 35) & 0x1f, ==, 7);
+    g_assert_cmphex((ecap >> 26) & 1, ==, 0);
+    t_stop(t);
+}
+
+static void test_gcmd(void)
+{
+    T *t = t_start("");
+
+    set_root(t, page(t), false);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmphex(r32(t, GSTS), ==, GSTS_TES | GSTS_RTPS);
+    /* Two commands in one write: ignored. */
+    w32(t, GCMD, GSTS_QIES);
+    g_assert_cmphex(r32(t, GSTS), ==, GSTS_TES | GSTS_RTPS);
+    gcmd(t, GSTS_TES, false);
+    g_assert_cmphex(r32(t, GSTS), ==, GSTS_RTPS);
+    /* Translation disabled: DMA is untranslated. */
+    g_assert_cmpuint(dma_fill(t, MEM_DATA, 64, 0x11223344, 0, 0), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 60), ==, 0x11223344);
+    t_stop(t);
+}
+
+static void test_legacy_ss(void)
+{
+    T *t = t_start("");
+    uint64_t ss = page(t);
+    uint64_t iova = 0x12345000ULL, pa = MEM_DATA + 0x3000;
+
+    map(t, ss, 4, iova, pa, SS_RW, SS_RW);
+    map(t, ss, 4, iova + 0x1000, pa + 0x1000, SS_RW, SS_RW);
+    set_root(t, legacy_ctx(t, 0, ss, 2, 5), false);
+    gcmd(t, GSTS_TES, true);
+
+    g_assert_cmpuint(dma_fill(t, iova + 0x10, 0x100, 0xcafef00d, 0, 0), ==,
+                     RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, pa + 0x10), ==, 0xcafef00d);
+    g_assert_cmphex(qtest_readl(t->qts, pa + 0x10c), ==, 0xcafef00d);
+    g_assert_cmphex(qtest_readl(t->qts, pa + 0x110), ==, 0);
+    /* Copy across a page boundary. */
+    g_assert_cmpuint(dma_copy(t, iova, iova + 0xf80, 0x200, 0, 0), ==,
+                     RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, pa + 0x1000 + 0x10), ==, 0xcafef00d);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+
+    /* 3-level table (AW 1) */
+    ss = page(t);
+    map(t, ss, 3, 0x1000, MEM_DATA + 0x8000, SS_RW, SS_RW);
+    set_root(t, legacy_ctx(t, 0, ss, 1, 6), false);
+    g_assert_cmpuint(dma_fill(t, 0x1000, 8, 0x5a5a5a5a, 0, 0), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x8004), ==, 0x5a5a5a5a);
+    t_stop(t);
+}
+
+static void test_legacy_pt(void)
+{
+    T *t = t_start("");
+
+    set_root(t, legacy_ctx(t, 2, 0, 2, 1), false);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmpuint(dma_fill(t, MEM_DATA + 0x40, 4, 0xabcd1234, 0, 0), ==,
+                     RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x40), ==, 0xabcd1234);
+    t_stop(t);
+}
+
+static void test_legacy_faults(void)
+{
+    T *t = t_start("");
+    uint64_t ss = page(t), hi, root;
+    uint64_t iova = 0x40000000ULL;
+
+    map(t, ss, 4, iova, MEM_DATA, SS_RW, SS_R);         /* read-only */
+    root = legacy_ctx(t, 0, ss, 2, 3);
+    set_root(t, root, false);
+    gcmd(t, GSTS_TES, true);
+    w32(t, FEDATA, 0x4242);
+    w32(t, FEADDR, MEM_MSI);
+    qtest_writel(t->qts, MEM_MSI, 0);
+    w32(t, FECTL, 0);                                   /* unmask */
+
+    /* Write to a read-only page: reason 5h, T1 = 0 (write). */
+    g_assert_cmpuint(dma_fill(t, iova + 0x20, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(r32(t, FSTS), ==, FSTS_PPF);        /* FRI 0 */
+    hi = frcd_hi(t, 0, iova);
+    g_assert_cmphex(FR(hi), ==, 0x5);
+    g_assert_cmphex(T1(hi), ==, 0);
+    g_assert_cmphex(PP(hi), ==, 0);
+    /* fault event message sent, IP clear */
+    g_assert_cmphex(qtest_readl(t->qts, MEM_MSI), ==, 0x4242);
+    g_assert_cmphex(r32(t, FECTL), ==, 0);
+
+    /* Unmapped page, read: reason 6h, T1 = 1; recorded in FRCD 1. */
+    g_assert_cmpuint(dma_copy(t, iova + 0x5000, iova, 4, 0, 0), ==,
+                     IOASID_TESTDEV_RES_SRC_FAULT);
+    hi = frcd_hi(t, 1, iova + 0x5000);
+    g_assert_cmphex(FR(hi), ==, 0x6);
+    g_assert_cmphex(T1(hi), ==, 1);
+    /* PPF already set: FRI unchanged, no new event. */
+    g_assert_cmphex(r32(t, FSTS), ==, FSTS_PPF);
+    frcd_clear(t, 0);
+    frcd_clear(t, 1);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+
+    /* Input address beyond the 48-bit AGAW: reason 4h. */
+    g_assert_cmpuint(dma_fill(t, 1ULL << 50, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 2, 1ULL << 50)), ==, 0x4);
+    frcd_clear(t, 2);
+
+    /* Reserved bit in a second-stage entry: reason Ch. */
+    wq(t, leaf_addr(t, ss, 4, iova), MEM_DATA | SS_RW | (1ULL << 11));
+    g_assert_cmpuint(dma_fill(t, iova + 0x1000 * 0, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 3, iova)), ==, 0xc);
+    frcd_clear(t, 3);
+
+    /* Context entry not present: reason 2h. */
+    wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 16, 0);
+    g_assert_cmpuint(dma_fill(t, iova, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 4, iova)), ==, 0x2);
+    frcd_clear(t, 4);
+
+    /* Context entry with reserved TT 11b: reason 3h. */
+    wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 16, ss | (3 << 2) | 1);
+    g_assert_cmpuint(dma_fill(t, iova, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 5, iova)), ==, 0x3);
+    frcd_clear(t, 5);
+
+    /* Root entry reserved bit: reason Ah. */
+    wq(t, root + 8, 1);
+    g_assert_cmpuint(dma_fill(t, iova, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 6, iova)), ==, 0xa);
+    frcd_clear(t, 6);
+    wq(t, root + 8, 0);
+
+    /* Root entry not present: reason 1h. */
+    wq(t, root, 0);
+    g_assert_cmpuint(dma_fill(t, iova, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 7, iova)), ==, 0x1);
+    frcd_clear(t, 7);
+
+    /*
+     * Request with PASID in legacy mode: reason 31h, PASID recorded;
+     * the ring of 8 records wraps to FRCD 0.
+     */
+    g_assert_cmpuint(dma_fill(t, iova, 4, 1, F_PASID, 9), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    hi = frcd_hi(t, 0, iova);
+    g_assert_cmphex(FR(hi), ==, 0x31);
+    g_assert_cmphex(PP(hi), ==, 1);
+    g_assert_cmphex(PV(hi), ==, 9);
+    g_assert_cmphex(r32(t, FSTS), ==, FSTS_PPF);
+    t_stop(t);
+}
+
+static void test_fault_overflow_and_mask(void)
+{
+    T *t = t_start("");
+
+    set_root(t, legacy_ctx(t, 0, page(t), 2, 1), false);  /* empty SS */
+    gcmd(t, GSTS_TES, true);
+    w32(t, FEDATA, 0x77);
+    w32(t, FEADDR, MEM_MSI);
+    qtest_writel(t->qts, MEM_MSI, 0);
+    /* IM set (reset value): IP latches, no message. */
+    g_assert_cmpuint(dma_fill(t, 0x1000, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(r32(t, FECTL), ==, IM | IP);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_MSI), ==, 0);
+    /* Unmask: the pending message is sent, IP clears. */
+    w32(t, FECTL, 0);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_MSI), ==, 0x77);
+    g_assert_cmphex(r32(t, FECTL), ==, 0);
+    /* Fill all 8 records, the 9th sets PFO. */
+    for (int i = 1; i < 9; i++) {
+        dma_fill(t, 0x1000 * (i + 1), 4, 1, 0, 0);
+    }
+    g_assert_cmphex(r32(t, FSTS), ==, FSTS_PPF | FSTS_PFO);
+    for (int i = 0; i < 8; i++) {
+        frcd_clear(t, i);
+    }
+    w32(t, FSTS, FSTS_PFO);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    t_stop(t);
+}
+
+static void test_sm_ss_rid_pasid(void)
+{
+    T *t = t_start("");
+    uint64_t pdir, ss = page(t), hi, pe;
+    uint64_t root = sm_ctx(t, 0, &pdir);
+
+    map(t, ss, 4, 0x7000, MEM_DATA + 0x1000, SS_RW, SS_RW);
+    pe = sm_pasid(t, pdir, 0, 2, 11, ss, 2, 0, 0);      /* RID_PASID 0: SS */
+    set_root(t, root, true);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmpuint(dma_fill(t, 0x7008, 8, 0x0badcafe, 0, 0), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x1008), ==, 0x0badcafe);
+
+    /* A request with PASID 0x40 (second directory entry, absent). */
+    g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, F_PASID, 0x40), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    hi = frcd_hi(t, 0, 0x7008);
+    g_assert_cmphex(FR(hi), ==, 0x51);
+    g_assert_cmphex(PP(hi), ==, 1);
+    g_assert_cmphex(PV(hi), ==, 0x40);
+    frcd_clear(t, 0);
+
+    /* PASID 1: table present, entry not present (59h). */
+    g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, F_PASID, 1), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 1, 0x7008)), ==, 0x59);
+    frcd_clear(t, 1);
+
+    /* Unmapped: SS R = W = 0 (69h?) -> the leaf entry is not present */
+    g_assert_cmpuint(dma_fill(t, 0x9000, 8, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    hi = frcd_hi(t, 2, 0x9000);
+    g_assert_cmphex(FR(hi), ==, 0x69);
+    g_assert_cmphex(PP(hi), ==, 0);
+    frcd_clear(t, 2);
+
+    /* Invalid PGTT (5): 5Bh */
+    wq(t, pe, ss | (5 << 6) | (2 << 2) | 1);
+    g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 3, 0x7008)), ==, 0x5b);
+    frcd_clear(t, 3);
+
+    /* Reserved bit in the PASID entry: 5Ah */
+    wq(t, pe, ss | (2 << 6) | (2 << 2) | 1 | (1 << 10));
+    g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 4, 0x7008)), ==, 0x5a);
+    frcd_clear(t, 4);
+
+    /* PASIDE clear and a request with PASID: 45h */
+    wq(t, rq(t, root) & ~0xfffULL, pdir | 1);
+    wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 32, pdir | 1);
+    g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, F_PASID, 1), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 5, 0x7008)), ==, 0x45);
+    frcd_clear(t, 5);
+
+    /* Fault processing disabled in the context entry: not recorded. */
+    wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 32, pdir | 2 | 1);
+    g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, F_PASID, 1), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    t_stop(t);
+}
+
+static void test_sm_fs_pasid(void)
+{
+    T *t = t_start("");
+    uint64_t pdir, fs = page(t), hi;
+    uint64_t root = sm_ctx(t, 0, &pdir);
+
+    map(t, fs, 4, 0x7fff0000ULL, MEM_DATA + 0x2000, FS_USER, FS_USER);
+    map(t, fs, 4, 0x7fff1000ULL, MEM_DATA + 0x3000, FS_USER, FS_RO);
+    sm_pasid(t, pdir, 5, 1, 12, 0, 0, fs, 0);           /* FS, 4-level */
+    set_root(t, root, true);
+    gcmd(t, GSTS_TES, true);
+
+    g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 0xfeedface, F_PASID, 5),
+                     ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x2010), ==, 0xfeedface);
+    /* Accessed and dirty set in the leaf by the walk. */
+    g_assert_cmphex(rq(t, leaf_addr(t, fs, 4, 0x7fff0000ULL)) & 0x60, ==,
+                    0x60);
+
+    /* Write to a read-only page: 75h with PASID. */
+    g_assert_cmpuint(dma_fill(t, 0x7fff1000ULL, 4, 1, F_PASID, 5), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    hi = frcd_hi(t, 0, 0x7fff1000ULL);
+    g_assert_cmphex(FR(hi), ==, 0x75);
+    g_assert_cmphex(PV(hi), ==, 5);
+    frcd_clear(t, 0);
+    /* Not present: 61h */
+    g_assert_cmpuint(dma_fill(t, 0x7fff5000ULL, 4, 1, F_PASID, 5), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 1, 0x7fff5000ULL)), ==, 0x61);
+    frcd_clear(t, 1);
+    /* Non-canonical: 70h */
+    g_assert_cmpuint(dma_fill(t, 1ULL << 50, 4, 1, F_PASID, 5), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 2, 1ULL << 50)), ==, 0x70);
+    frcd_clear(t, 2);
+    /* Supervisor request with SRE = 0: 5Dh, PRIV recorded */
+    g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 1, F_PASID | F_PRIV, 5),
+                     ==, IOASID_TESTDEV_RES_DST_FAULT);
+    hi = frcd_hi(t, 3, 0x7fff0010ULL);
+    g_assert_cmphex(FR(hi), ==, 0x5d);
+    g_assert_cmphex(PRIV(hi), ==, 1);
+    frcd_clear(t, 3);
+    /* With SRE: supervisor request allowed. */
+    sm_pasid(t, pdir, 5, 1, 12, 0, 0, fs, 1);
+    g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 0x3, F_PASID | F_PRIV, 5),
+                     ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x2010), ==, 0x3);
+    /* Request without PASID: RID_PASID 0 not set up -> 59h */
+    g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 4, 0x7fff0010ULL)), ==, 0x59);
+    t_stop(t);
+}
+
+static void test_sm_nested(void)
+{
+    T *t = t_start("");
+    uint64_t pdir, ss = page(t), fs, hi;
+    uint64_t root = sm_ctx(t, 0, &pdir);
+    uint64_t gpa = 0x80000000ULL;   /* guest-physical page of the data */
+
+    /* SS: identity 1 GiB at 0 (tables and RAM) + gpa -> MEM_DATA+0x5000 */
+    {
+        uint64_t l3 = page(t);
+
+        wq(t, ss, l3 | SS_RW);
+        wq(t, l3, 0 | SS_RW | (1 << 7));                 /* 1G leaf */
+        map(t, ss, 4, gpa, MEM_DATA + 0x5000, SS_RW, SS_RW);
+    }
+    fs = page(t);
+    map(t, fs, 4, 0x10000, gpa, FS_USER, FS_USER);
+    sm_pasid(t, pdir, 7, 3, 13, ss, 2, fs, 0);
+    set_root(t, root, true);
+    gcmd(t, GSTS_TES, true);
+
+    g_assert_cmpuint(dma_fill(t, 0x10020, 4, 0x600df00d, F_PASID, 7), ==,
+                     RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x5020), ==, 0x600df00d);
+
+    /* FS output with no stage-2 mapping: second-stage fault (69h). */
+    map(t, fs, 4, 0x11000, gpa + 0x40000000ULL, FS_USER, FS_USER);
+    g_assert_cmpuint(dma_fill(t, 0x11000, 4, 1, F_PASID, 7), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    hi = frcd_hi(t, 0, 0x11000);
+    g_assert_cmphex(FR(hi), ==, 0x69);
+    g_assert_cmphex(PV(hi), ==, 7);
+    t_stop(t);
+}
+
+static void test_sm_pt(void)
+{
+    T *t = t_start("");
+    uint64_t pdir;
+    uint64_t root = sm_ctx(t, 3, &pdir);
+
+    sm_pasid(t, pdir, 3, 4, 14, 0, 0, 0, 0);            /* RID_PASID 3: PT */
+    set_root(t, root, true);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmpuint(dma_fill(t, MEM_DATA + 0x6000, 4, 0x1234, 0, 0), ==,
+                     RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x6000), ==, 0x1234);
+    /* The same PASID used explicitly */
+    g_assert_cmpuint(dma_fill(t, MEM_DATA + 0x6004, 4, 0x5678, F_PASID, 3),
+                     ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x6004), ==, 0x5678);
+    t_stop(t);
+}
+
+/* Stale until invalidated, never after: queued IOTLB invalidation. */
+static void test_qi_iotlb_stale(void)
+{
+    T *t = t_start("");
+    uint64_t pdir, ss = page(t), fs = page(t), leaf;
+    uint64_t root = sm_ctx(t, 0, &pdir);
+
+    map(t, ss, 4, 0x4000, MEM_DATA, SS_RW, SS_RW);
+    map(t, fs, 4, 0x4000, MEM_DATA + 0x100000, FS_USER, FS_USER);
+    sm_pasid(t, pdir, 0, 2, 20, ss, 2, 0, 0);
+    sm_pasid(t, pdir, 2, 1, 21, 0, 0, fs, 0);
+    set_root(t, root, true);
+    gcmd(t, GSTS_TES, true);
+    iq_enable(t);
+
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 1, 0, 0), ==, RES_OK);
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 2, F_PASID, 2), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA), ==, 1);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x100000), ==, 2);
+
+    /* Remap both; the IOTLB still holds the old translations. */
+    leaf = leaf_addr(t, ss, 4, 0x4000);
+    wq(t, leaf, (MEM_DATA + 0x1000) | SS_RW);
+    leaf = leaf_addr(t, fs, 4, 0x4000);
+    wq(t, leaf, (MEM_DATA + 0x101000) | FS_USER);
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 3, 0, 0), ==, RES_OK);
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 4, F_PASID, 2), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA), ==, 3);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x100000), ==, 4);
+
+    /* Page-selective IOTLB invalidation of another domain: still stale. */
+    iq_put(t, 0x2 | (3 << 4) | (99ULL << 16), 0x4000);
+    iq_sync(t);
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 5, 0, 0), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA), ==, 5);
+
+    /* Page-selective IOTLB invalidation of DID 20. */
+    iq_put(t, 0x2 | (3 << 4) | (20ULL << 16), 0x4000);
+    iq_sync(t);
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 6, 0, 0), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x1000), ==, 6);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA), ==, 5);
+
+    /* PASID 2 (DID 21) untouched until a PASID-based IOTLB inv. */
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 7, F_PASID, 2), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x100000), ==, 7);
+    iq_put(t, 0x6 | (2 << 4) | (21ULL << 16) | (2ULL << 32), 0);
+    iq_sync(t);
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 8, F_PASID, 2), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x101000), ==, 8);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    t_stop(t);
+}
+
+/* Register-based invalidation (legacy mode). */
+static void test_reg_iotlb_stale(void)
+{
+    T *t = t_start("scalable-mode=off");
+    uint64_t ss = page(t);
+
+    map(t, ss, 4, 0x4000, MEM_DATA, SS_RW, SS_RW);
+    set_root(t, legacy_ctx(t, 0, ss, 2, 8), false);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 1, 0, 0), ==, RES_OK);
+    wq(t, leaf_addr(t, ss, 4, 0x4000), 0);              /* unmap */
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 2, 0, 0), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA), ==, 2);
+
+    /* Context-cache global invalidation: CAIG = CIRG. */
+    w64(t, CCMD, (1ULL << 63) | (1ULL << 61));
+    g_assert_cmphex(r64(t, CCMD) >> 59, ==, 1 << 2 | 1);
+    /* Page-selective IOTLB invalidation, DID 8. */
+    w64(t, IVA, 0x4000);
+    w64(t, IOTLB, (1ULL << 63) | (3ULL << 60) | (8ULL << 32));
+    g_assert_cmphex(r64(t, IOTLB) >> 57, ==, 3 << 3 | 3);
+    g_assert_cmpuint(dma_fill(t, 0x4000, 4, 3, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 0, 0x4000)), ==, 0x5);
+    t_stop(t);
+}
+
+static void test_qi_errors_and_wait(void)
+{
+    T *t = t_start("");
+
+    iq_enable(t);
+    /* Wait with interrupt: ICS.IWC, message to IEADDR. */
+    w32(t, IEDATA, 0x99);
+    w32(t, IEADDR, MEM_MSI + 0x40);
+    qtest_writel(t->qts, MEM_MSI + 0x40, 0);
+    w32(t, IECTL, 0);
+    iq_put(t, 0x5 | (1 << 4), 0);
+    w64(t, IQT, t->iq_tail * 16);
+    g_assert_cmphex(r32(t, ICS), ==, 1);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_MSI + 0x40), ==, 0x99);
+    w32(t, ICS, 1);
+    g_assert_cmphex(r32(t, ICS), ==, 0);
+
+    /* Invalid descriptors stop the queue at the bad one: IQE. */
+    w32(t, FEADDR, MEM_MSI);
+    qtest_writel(t->qts, MEM_MSI, 0);
+    w32(t, FEDATA, 0x55);
+    w32(t, FECTL, 0);
+    iq_put(t, 0x1 | (1 << 4), 0);                       /* good: CC global */
+    iq_put(t, 0x4, 0);                                  /* IEC: no IR */
+    iq_put(t, 0x5 | (1 << 5) | (1ULL << 32), MEM_STATUS);
+    qtest_writel(t->qts, MEM_STATUS, 0);
+    w64(t, IQT, t->iq_tail * 16);
+    g_assert_cmphex(r32(t, FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(r64(t, IQH), ==, 2 * 16);           /* the bad one */
+    g_assert_cmphex(r64(t, IQERCD) & 0xf, ==, 1);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_MSI), ==, 0x55);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_STATUS), ==, 0);
+    /* Software fixes it (a wait without flags) and clears IQE: resumes. */
+    wq(t, MEM_QUEUE + 2 * 16, 0x5);
+    w32(t, FSTS, FSTS_IQE);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    g_assert_cmphex(r64(t, IQH), ==, t->iq_tail * 16);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_STATUS), ==, 1);
+
+    /* Reserved bit in an IOTLB descriptor. */
+    iq_put(t, 0x2 | (1 << 4) | (1ULL << 40), 0);
+    w64(t, IQT, t->iq_tail * 16);
+    g_assert_cmphex(r32(t, FSTS), ==, FSTS_IQE);
+    t_stop(t);
+}
+
+static void test_qi_256(void)
+{
+    T *t = t_start("");
+
+    qtest_memset(t->qts, MEM_QUEUE, 0, 4096);
+    w64(t, IQT, 0);
+    w64(t, IQA, MEM_QUEUE | (1 << 11));                 /* DW = 1 */
+    gcmd(t, GSTS_QIES, true);
+    qtest_writel(t->qts, MEM_STATUS, 0);
+    wq(t, MEM_QUEUE, 0x5 | (1 << 5) | (0x256ULL << 32));
+    wq(t, MEM_QUEUE + 8, MEM_STATUS);
+    w64(t, IQT, 32);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_STATUS), ==, 0x256);
+    g_assert_cmphex(r64(t, IQH), ==, 32);
+    /* Tail not 256-bit aligned: IQE */
+    w64(t, IQT, 48);
+    g_assert_cmphex(r32(t, FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(r64(t, IQERCD) & 0xf, ==, 2);
+    t_stop(t);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/ioasid-vtd/reset-values", test_reset_values);
+    qtest_add_func("/ioasid-vtd/caps-properties", test_caps_properties);
+    qtest_add_func("/ioasid-vtd/gcmd", test_gcmd);
+    qtest_add_func("/ioasid-vtd/legacy/ss", test_legacy_ss);
+    qtest_add_func("/ioasid-vtd/legacy/pt", test_legacy_pt);
+    qtest_add_func("/ioasid-vtd/legacy/faults", test_legacy_faults);
+    qtest_add_func("/ioasid-vtd/faults/overflow-mask",
+                   test_fault_overflow_and_mask);
+    qtest_add_func("/ioasid-vtd/sm/ss-rid-pasid", test_sm_ss_rid_pasid);
+    qtest_add_func("/ioasid-vtd/sm/fs-pasid", test_sm_fs_pasid);
+    qtest_add_func("/ioasid-vtd/sm/nested", test_sm_nested);
+    qtest_add_func("/ioasid-vtd/sm/pt", test_sm_pt);
+    qtest_add_func("/ioasid-vtd/inval/qi-iotlb-stale", test_qi_iotlb_stale);
+    qtest_add_func("/ioasid-vtd/inval/reg-iotlb-stale",
+                   test_reg_iotlb_stale);
+    qtest_add_func("/ioasid-vtd/inval/qi-errors-wait",
+                   test_qi_errors_and_wait);
+    qtest_add_func("/ioasid-vtd/inval/qi-256", test_qi_256);
+    return g_test_run();
+}

@@ -8,6 +8,7 @@
 #                                IOMMU (passed to the programs as --iommu)
 #   ioasid.timeout=SECONDS       bound for each program (default 120)
 #   ioasid.shell=1               drop to a shell instead of powering off
+#   ioasid.args=A[,B...]         extra arguments for the programs
 #
 # Prints exactly one final marker line and powers off:
 #   IOASID-GUEST: PASS <name>
@@ -26,13 +27,14 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 info() { echo "ioasid-init: $*"; }
 
-tests="" iommu=auto tmo=120 shell=0
+tests="" iommu=auto tmo=120 shell=0 args=""
 for w in $(cat /proc/cmdline); do
     case "$w" in
     ioasid.tests=*)   tests=$(echo "${w#*=}" | tr ',' ' ') ;;
     ioasid.iommu=*)   iommu=${w#*=} ;;
     ioasid.timeout=*) tmo=${w#*=} ;;
     ioasid.shell=*)   shell=${w#*=} ;;
+    ioasid.args=*)    args=$(echo "${w#*=}" | tr ',' ' ') ;;
     esac
 done
 [ -n "$tests" ] || tests=$(cat /etc/ioasid-tests 2>/dev/null)
@@ -82,7 +84,8 @@ for t in $tests; do
         continue
     fi
     info "running $t (timeout ${tmo}s)"
-    timeout -s KILL "$tmo" "/bin/$t" --iommu "$iommu"
+    # shellcheck disable=SC2086
+    timeout -s KILL "$tmo" "/bin/$t" --iommu "$iommu" $args
     rc=$?
     info "$t exited with $rc"
     case $rc in

@@ -65,6 +65,8 @@ static struct {
     int cfg_fd;                 /* sysfs mode: config file */
     int group_id;
     long page;
+    unsigned vendor, devid;     /* --id, default ioasid-testdev */
+    int setup_only;             /* --setup-only: VFIO plumbing, no DMA */
 } d = { .container = -1, .group = -1, .device = -1, .cfg_fd = -1,
         .want_iommu = -1 };
 
@@ -212,8 +214,8 @@ static int find_device(void)
             continue;
         }
         snprintf(sd, sizeof(sd), "/sys/bus/pci/devices/%s", e->d_name);
-        if (sysfs_hex(sd, "vendor") == IOASID_TESTDEV_VENDOR_ID &&
-            sysfs_hex(sd, "device") == IOASID_TESTDEV_DEVICE_ID &&
+        if (sysfs_hex(sd, "vendor") == d.vendor &&
+            sysfs_hex(sd, "device") == d.devid &&
             (!d.bdf[0] || !strcmp(d.bdf, e->d_name))) {
             snprintf(d.bdf, sizeof(d.bdf), "%s", e->d_name);
             snprintf(d.sysdir, sizeof(d.sysdir), "%s", sd);
@@ -653,7 +655,9 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: testdev-dma [--mode auto|vfio|noiommu|sysfs] "
-            "[--iommu yes|no] [--device BDF]\n");
+            "[--iommu yes|no] [--device BDF]\n"
+            "                   [--id VVVV:DDDD --setup-only]  (VFIO plumbing "
+            "only, any device)\n");
     exit(2);
 }
 
@@ -681,6 +685,12 @@ int main(int argc, char **argv)
             k++;
             d.want_iommu = !strcmp(argv[k], "yes") ? 1 :
                            !strcmp(argv[k], "no") ? 0 : -1;
+        } else if (!strcmp(argv[k], "--id") && k + 1 < argc) {
+            if (sscanf(argv[++k], "%x:%x", &d.vendor, &d.devid) != 2) {
+                usage();
+            }
+        } else if (!strcmp(argv[k], "--setup-only")) {
+            d.setup_only = 1;
         } else if (!strcmp(argv[k], "--device") && k + 1 < argc) {
             snprintf(d.bdf, sizeof(d.bdf), "%s", argv[++k]);
         } else {
@@ -688,10 +698,13 @@ int main(int argc, char **argv)
         }
     }
     d.page = sysconf(_SC_PAGESIZE);
+    if (!d.vendor) {
+        d.vendor = IOASID_TESTDEV_VENDOR_ID;
+        d.devid = IOASID_TESTDEV_DEVICE_ID;
+    }
 
     if (!find_device()) {
-        say("no ioasid-testdev (%04x:%04x) found",
-            IOASID_TESTDEV_VENDOR_ID, IOASID_TESTDEV_DEVICE_ID);
+        say("no device %04x:%04x found", d.vendor, d.devid);
         printf(P "summary: 0 passed, 0 failed, 1 skipped (no device)\n");
         return 77;
     }
@@ -731,6 +744,25 @@ int main(int argc, char **argv)
         open_vfio();
     }
     enable_bus_master();
+
+    if (d.setup_only) {
+        buf_alloc(&src, "src", bufsize, 0x40000000ull);
+        buf_alloc(&dst, "dst", bufsize, 0x140000000ull);
+        if (d.mode == MODE_VFIO) {
+            check_iova_ranges(all, 2);
+        }
+        if ((r = dma_map(&src, VFIO_DMA_MAP_FLAG_READ)) ||
+            (r = dma_map(&dst, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))) {
+            fail("setup", "VFIO_IOMMU_MAP_DMA: %s", strerror(-r));
+        } else if ((r = dma_unmap(&src)) || (r = dma_unmap(&dst))) {
+            fail("setup", "VFIO_IOMMU_UNMAP_DMA: %s", strerror(-r));
+        } else {
+            pass("setup", "BAR0[0] %#x, DMA addresses %#llx/%#llx mapped and unmapped",
+                 rd32(0), (unsigned long long)dma_addr(&src, 0, 1),
+                 (unsigned long long)dma_addr(&dst, 0, 1));
+        }
+        goto out;
+    }
 
     /* Step: identity registers. */
     id = rd32(IOASID_TESTDEV_ID);

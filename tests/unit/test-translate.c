@@ -268,14 +268,158 @@ static void test_nested(IoasidTable *t, IoasidIotlb *tlb)
     fakemem_free(&tb.m);
 }
 
+/*
+ * Randomized stale-until-invalidated check: pages are remapped, unmapped
+ * and invalidated at random; every translation must return a mapping the
+ * page had since the last invalidation covering it (the current one right
+ * after an invalidation), or fault only if that mapping is "unmapped".
+ */
+#define RP          96          /* pages: 64 4K pages, then 2M blocks */
+#define RHIST       64
+#define UNMAPPED    UINT64_MAX
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    rng_state = x;
+    return x;
+}
+
+typedef struct RPage {
+    uint64_t iova;
+    unsigned shift;
+    uint64_t ok[RHIST];     /* acceptable outputs (page bases) */
+    unsigned nok;
+    uint64_t cur;
+} RPage;
+
+static RPage rp[RP];
+
+static void rp_set(IoasidPgtCfg *c, RPage *p, uint64_t out)
+{
+    unsigned lvl = p->shift == 12 ? 0 : 1;
+    uint64_t leaf = out == UNMAPPED ? 0 :
+                    out | 3 | (lvl ? B(7) : 0);
+
+    tb_map(&tb, &g4, c->root, p->iova, lvl, 3, leaf, NULL);
+    p->cur = out;
+    if (p->nok < RHIST) {
+        p->ok[p->nok++] = out;
+    } else {
+        p->ok[RHIST - 1] = out;     /* the test invalidates before this */
+    }
+}
+
+static void rp_invalidated(RPage *p)
+{
+    p->ok[0] = p->cur;
+    p->nok = 1;
+}
+
+static void test_random(IoasidTable *t, uint64_t seed)
+{
+    IoasidPgtCfg c = { .fmt = IOASID_FMT_VTD_SS, .levels = 4, .oas = 48 };
+    IoasidIotlb *tlb = ioasid_iotlb_new(16);
+    unsigned bad = 0, faults = 0, hits = 0, strict = 0, i;
+    IoasidIotlbStats st;
+    Ioasid *a;
+
+    rng_state = seed ? seed : 1;
+    tb_init(&tb, 0x100000);
+    c.root = tb_root(&tb, &g4);
+    a = ioasid_new(1, &c, NULL, 4, 8);
+    ioasid_attach(t, 0x60, 8, a);
+    for (i = 0; i < RP; i++) {
+        rp[i].iova = i < 64 ? 0x10000000 + (uint64_t)i * 0x1000
+                            : 0x40000000 + (uint64_t)(i - 64) * 0x200000;
+        rp[i].shift = i < 64 ? 12 : 21;
+        rp[i].nok = 0;
+        rp_set(&c, &rp[i], ((rnd() % 4096) << 21));
+        rp_invalidated(&rp[i]);
+    }
+    for (int it = 0; it < 100000; it++) {
+        unsigned op = rnd() % 100;
+        RPage *p = &rp[rnd() % RP];
+
+        if (p->nok >= RHIST - 1 || op < 3) {
+            /* Invalidate this page (1 byte inside it is enough). */
+            ioasid_iotlb_inv_range(tlb, 4, rnd() % 2 ? 8 : IOASID_TAG_ANY,
+                                   p->iova + (rnd() & 0xfff), 1,
+                                   rnd() % 2);
+            rp_invalidated(p);
+        } else if (op < 4) {
+            if (rnd() % 2) {
+                ioasid_iotlb_inv_domain(tlb, 4);
+            } else {
+                ioasid_iotlb_inv_as(tlb, 4, 8);
+            }
+            for (i = 0; i < RP; i++) {
+                rp_invalidated(&rp[i]);
+            }
+        } else if (op < 5) {
+            /* Invalidate a range of 4K pages. */
+            unsigned first = rnd() % 64, n = 1 + rnd() % 8;
+
+            ioasid_iotlb_inv_range(tlb, 4, 8, rp[first].iova,
+                                   (uint64_t)n << 12, false);
+            for (i = first; i < first + n && i < 64; i++) {
+                rp_invalidated(&rp[i]);
+            }
+        } else if (op < 25) {
+            rp_set(&c, p, rnd() % 8 == 0 ? UNMAPPED
+                                         : ((rnd() % 4096) << 21));
+        } else {
+            uint64_t off = rnd() & ((UINT64_C(1) << p->shift) - 1) & ~7;
+            IoasidResult res;
+            IoasidFault f;
+            bool found = false;
+            int rc = xlate(t, tlb, 0x60, 8, p->iova + off,
+                           rnd() % 2 ? R : W, false, false, &res, &f);
+
+            for (i = 0; i < p->nok; i++) {
+                if (rc == 0 ? p->ok[i] != UNMAPPED &&
+                              res.out == p->ok[i] + off
+                            : p->ok[i] == UNMAPPED) {
+                    found = true;
+                }
+            }
+            bad += !found;
+            faults += rc != 0;
+            hits += rc == 0 && res.levels_walked == 0;
+            strict += p->nok == 1;
+        }
+    }
+    ioasid_iotlb_stats(tlb, &st);
+    TAP_EQ(bad, 0, "random: every translation is a mapping not yet "
+           "invalidated (%u hits, %u faults, %u with one acceptable mapping)",
+           hits, faults, strict);
+    TAP_OK(hits > 1000 && faults > 100 && st.evictions > 100,
+           "random: exercised hits, faults, evictions (%" PRIu64 ")",
+           st.evictions);
+    ioasid_detach_all(t);
+    ioasid_unref(a);
+    ioasid_iotlb_free(tlb);
+    fakemem_free(&tb.m);
+}
+
 int main(void)
 {
     IoasidTable *t = ioasid_table_new();
     IoasidIotlb *tlb = ioasid_iotlb_new(256);
+    const char *env = getenv("IOASID_TEST_SEED");
+    uint64_t seed = env ? strtoull(env, NULL, 0) : 0x7a5e;
 
+    printf("# seed=%" PRIu64 "\n", seed);
     test_second_stage(t, tlb);
     test_first_stage(t, tlb);
     test_nested(t, tlb);
+    test_random(t, seed);
     ioasid_iotlb_free(tlb);
     ioasid_table_free(t);
     return tap_done();

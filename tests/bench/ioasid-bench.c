@@ -316,13 +316,21 @@ static void cpu_model(char *buf, size_t len)
 
 static const char *compiler(void)
 {
+    static char buf[128];
+    size_t n;
+
 #ifdef __clang__
-    return "clang " __clang_version__;
+    snprintf(buf, sizeof(buf), "clang %s", __clang_version__);
 #elif defined(__GNUC__)
-    return "gcc " __VERSION__;
+    snprintf(buf, sizeof(buf), "gcc %s", __VERSION__);
 #else
-    return "unknown";
+    snprintf(buf, sizeof(buf), "unknown");
 #endif
+    n = strlen(buf);
+    while (n && buf[n - 1] == ' ') {
+        buf[--n] = 0;
+    }
+    return buf;
 }
 
 static void json_str(FILE *f, const char *s)

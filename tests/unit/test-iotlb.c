@@ -249,6 +249,8 @@ static void test_eviction_counters(void)
     ioasid_iotlb_count_lookup(tlb, false, true);
     ioasid_iotlb_stats(tlb, &st);
     TAP_OK(st.walks == 1 && st.perm_misses == 1, "counters: walks, perm");
+    TAP_OK(ioasid_iotlb_stats_ptr(tlb)->walks == 1 &&
+           ioasid_iotlb_stats_ptr(tlb)->entries == 0, "counters: live view");
     ioasid_iotlb_free(tlb);
 }
 

@@ -615,6 +615,11 @@ void ioasid_iotlb_stats(const IoasidIotlb *tlb, IoasidIotlbStats *st)
     *st = tlb->st;
 }
 
+const IoasidIotlbStats *ioasid_iotlb_stats_ptr(const IoasidIotlb *tlb)
+{
+    return &tlb->st;
+}
+
 void ioasid_iotlb_reset_stats(IoasidIotlb *tlb)
 {
     uint64_t entries = tlb->st.entries, cap = tlb->st.capacity;

@@ -139,6 +139,8 @@ void ioasid_iotlb_count_lookup(IoasidIotlb *tlb, bool hit, bool perm_miss);
 
 /* A snapshot of the counters. */
 void ioasid_iotlb_stats(const IoasidIotlb *tlb, IoasidIotlbStats *st);
+/* The live counters (e.g. for a device's debug registers or QOM props). */
+const IoasidIotlbStats *ioasid_iotlb_stats_ptr(const IoasidIotlb *tlb);
 void ioasid_iotlb_reset_stats(IoasidIotlb *tlb);
 
 /*

@@ -421,6 +421,7 @@ typedef struct VtdReq {
     uint64_t addr;
     uint8_t access;             /* IOASID_PERM_* */
     bool priv;
+    bool ats;                   /* ATS translation request */
 } VtdReq;
 
 /* vtd.c */
@@ -429,7 +430,11 @@ void vtd_fault_event(IoasidVtdState *s);
 void vtd_send_msi(uint32_t addr_lo, uint32_t addr_hi, uint32_t data);
 uint64_t vtd_haw_mask(IoasidVtdState *s);
 
-/* vtd-translate.c */
+/*
+ * vtd-translate.c.  vtd_translate() returns 0, or -1 with *@reason set
+ * (0 for an ATS request whose walk found no translation: a completion
+ * with R = W = 0, nothing recorded).
+ */
 int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
                   IoasidResult *res, uint8_t *reason);
 extern const PCIIOMMUOps vtd_pci_iommu_ops;

@@ -195,6 +195,9 @@ static uint8_t vtd_legacy_ctx(IoasidVtdState *s, const VtdReq *req,
     }
     tt = FIELD_EX64(ce[0], CE_LO, TT);
     aw = FIELD_EX64(ce[1], CE_HI, AW);
+    if (req->ats && tt != VTD_TT_SS_DT) {
+        return VTD_FR_CE_TT_BLOCKED;    /* translation request, TT != 01b */
+    }
     ctx->did = FIELD_EX64(ce[1], CE_HI, DID);
     ctx->as_tag = IOASID_TAG_NONE;
     switch (tt) {
@@ -259,6 +262,9 @@ static uint8_t vtd_sm_ctx(IoasidVtdState *s, const VtdReq *req,
     }
     if (FIELD_EX64(ce[0], SMCE0, PRE)) {
         return VTD_FR_SM_CE_INVALID;    /* ECAP.PRS = 0 */
+    }
+    if (req->ats && !FIELD_EX64(ce[0], SMCE0, DTE)) {
+        return VTD_FR_SM_CE_DTE;
     }
     if (pasid == IOASID_NO_PASID) {
         pasid = FIELD_EX64(ce[1], SMCE1, RID_PASID);
@@ -422,7 +428,8 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
     tag.domain = ctx.did;
     tag.as_tag = ctx.as_tag;
     tag.kind = vtd_iotlb_kind(&ctx, req->priv);
-    e = ioasid_iotlb_lookup(s->iotlb, &tag, req->addr, false);
+    e = req->ats ? NULL :
+        ioasid_iotlb_lookup(s->iotlb, &tag, req->addr, false);
     if (e && (e->perms & req->access) == req->access) {
         ioasid_iotlb_count_lookup(s->iotlb, true, false);
         res->out = e->out | (req->addr & ~ioasid_page_mask(e->page_shift));
@@ -437,10 +444,20 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
     memset(&f, 0, sizeof(f));
     if (ctx.nested) {
         r = ioasid_walk_nested(&ctx.s1, &ctx.s2, &vtd_memops, req->addr,
-                               req->access, req->priv, false, res, &f);
+                               req->access, req->priv, req->ats, res, &f);
     } else {
         r = ioasid_walk(ctx.has_s1 ? &ctx.s1 : &ctx.s2, &vtd_memops,
-                        req->addr, req->access, req->priv, false, res, &f);
+                        req->addr, req->access, req->priv, req->ats, res,
+                        &f);
+    }
+    if (r == 0 && req->ats) {
+        return 0;
+    }
+    if (r && req->ats && (f.reason == IOASID_FAULT_TRANSLATION ||
+                          f.reason == IOASID_FAULT_PERMISSION)) {
+        /* 4.2.3: no translation -> completion with R = W = 0, no fault. */
+        *reason = 0;
+        return -1;
     }
     if (r == 0) {
         if ((res->perms & req->access) != req->access) {
@@ -655,17 +672,53 @@ IoasidDmaStatus vtd_ioasid_dma_rw(IoasidIOMMU *iommu,
 }
 
 /*
- * ATS translation request (4.2.3): allowed only when the context entry
- * enables device-TLBs (TT = 01 / DTE = 1).  Not implemented yet: every
- * request gets Unsupported Request, which is what a remapping unit
- * without ECAP.DT answers.
+ * ATS translation request (4.2.3, 4.2.4): served when ECAP.DT is set and
+ * the context entry enables device-TLBs (legacy TT = 01b, scalable-mode
+ * DTE = 1).  A walk that finds no translation answers R = W = 0 without
+ * recording a fault; errors in the root / context / PASID structures are
+ * recorded and answered with Unsupported Request.  Translation disabled
+ * or pass-through: the untranslated address with R = W = 1.
  */
 IoasidDmaStatus vtd_ioasid_ats_translate(IoasidIOMMU *iommu,
                                          const IoasidDmaRequest *req,
                                          bool no_write,
                                          IoasidAtsCompletion *cpl)
 {
-    return IOASID_DMA_UNSUPPORTED;
+    IoasidVtdState *s = IOASID_VTD(iommu);
+    VtdReq vr = {
+        .sid = req->rid,
+        .pasid = req->pasid,
+        .addr = req->addr,
+        .access = no_write ? IOASID_PERM_READ : IOASID_PERM_RW,
+        .ats = true,
+    };
+    IoasidResult res;
+    uint8_t reason;
+
+    if (!X86_IOMMU_DEVICE(s)->dt_supported) {
+        return IOASID_DMA_UNSUPPORTED;
+    }
+    if (req->pasid != IOASID_PCI_NO_PASID) {
+        if (req->pasid >> s->pasid_bits ||
+            !FIELD_EX64(s->ecap, ECAP, PASID)) {
+            return IOASID_DMA_UNSUPPORTED;
+        }
+        vr.priv = req->priv;
+        if (req->exec) {
+            vr.access |= IOASID_PERM_EXEC;
+        }
+    }
+    memset(cpl, 0, sizeof(*cpl));
+    if (vtd_translate(s, &vr, true, &res, &reason)) {
+        return reason ? IOASID_DMA_UNSUPPORTED : IOASID_DMA_FAULT;
+    }
+    cpl->size = 1ULL << res.page_shift;
+    cpl->translated = res.out & ~(cpl->size - 1);
+    cpl->read = res.perms & IOASID_PERM_READ;
+    cpl->write = !no_write && (res.perms & IOASID_PERM_WRITE);
+    cpl->exec = req->exec && (res.perms & IOASID_PERM_EXEC);
+    cpl->priv = vr.priv;
+    return IOASID_DMA_OK;
 }
 
 static void vtd_iommu_mr_class_init(ObjectClass *klass, void *data)

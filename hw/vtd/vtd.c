@@ -609,17 +609,11 @@ static void vtd_realize(DeviceState *dev, Error **errp)
                    "fs, ss or pt");
         return;
     }
-    if (s->nested && !(s->scalable && s->fs && s->ss)) {
-        error_setg(errp, "ioasid-vtd: nested=on needs scalable-mode, fs and "
-                   "ss on");
+    if (s->scalable && s->nested && !(s->fs && s->ss)) {
+        error_setg(errp, "ioasid-vtd: nested=on needs fs=on and ss=on");
         return;
     }
-    if ((s->fs || s->nested) && s->scalable && s->aw_bits < 48) {
-        error_setg(errp, "ioasid-vtd: first-stage translation needs "
-                   "aw-bits >= 48 (4-level paging)");
-        return;
-    }
-    if (s->fs5lp && s->fs && s->scalable && s->aw_bits < 57) {
+    if (s->scalable && s->fs5lp && s->fs && s->aw_bits < 57) {
         error_setg(errp, "ioasid-vtd: fs-5level=on needs aw-bits=57");
         return;
     }

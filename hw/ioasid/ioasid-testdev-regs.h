@@ -22,6 +22,16 @@
 #define IOASID_TESTDEV_VEC_DONE         0       /* operation completion  */
 #define IOASID_TESTDEV_VEC_PRG          1       /* page request response */
 
+/*
+ * Configuration space: PCIe capability at 0x40, MSI-X capability at 0x80
+ * (table at BAR2 + 0, PBA at BAR2 + 0x800); extended capabilities packed
+ * from 0x100 in the order PASID, ATS, PRI, those turned off left out.
+ */
+#define IOASID_TESTDEV_CFG_PCIE_CAP     0x40
+#define IOASID_TESTDEV_CFG_MSIX_CAP     0x80
+#define IOASID_TESTDEV_CFG_EXT_CAP      0x100
+#define IOASID_TESTDEV_MSIX_PBA_OFFSET  0x800
+
 /* Largest LEN of one operation. */
 #define IOASID_TESTDEV_MAX_LEN          (1u << 20)
 
@@ -57,6 +67,21 @@
 #define IOASID_TESTDEV_CMD_COPY         1   /* SRC -> DST, LEN bytes       */
 #define IOASID_TESTDEV_CMD_FILL         2   /* PATTERN -> DST, LEN bytes   */
 #define IOASID_TESTDEV_CMD_COMPARE      3   /* SRC vs DST, LEN bytes       */
+/* ATS translation request for SRC; completion entry -> ATS_RESULT. */
+#define IOASID_TESTDEV_CMD_ATS          4
+
+/*
+ * ATS_RESULT: the PCIe Translation Completion data entry (PCIe 6.0 sec
+ * 10.2.3): bits 63:12 translated address (with S: the size is given by the
+ * lowest clear address bit at or above bit 12, see the documentation).
+ */
+#define IOASID_TESTDEV_ATS_R            (1u << 0)   /* read permitted      */
+#define IOASID_TESTDEV_ATS_W            (1u << 1)   /* write permitted     */
+#define IOASID_TESTDEV_ATS_U            (1u << 2)   /* untranslated only   */
+#define IOASID_TESTDEV_ATS_EXE          (1u << 3)   /* execute permitted   */
+#define IOASID_TESTDEV_ATS_PRIV         (1u << 4)   /* privileged          */
+#define IOASID_TESTDEV_ATS_GLOBAL       (1u << 5)   /* global mapping      */
+#define IOASID_TESTDEV_ATS_S            (1u << 11)  /* size > 4 KiB        */
 
 /* STATUS: bits 7:0 hold the result of the last operation. */
 #define IOASID_TESTDEV_ST_CODE_MASK     0xffu
@@ -69,10 +94,17 @@
 #define IOASID_TESTDEV_RES_MISMATCH     3   /* COMPARE found a difference  */
 #define IOASID_TESTDEV_RES_BAD_CMD      4   /* unknown command             */
 #define IOASID_TESTDEV_RES_BAD_LEN      5   /* LEN 0 or > MAX_LEN          */
-#define IOASID_TESTDEV_RES_BAD_PASID    6   /* PASID / PRIV / EXEC used but
-                                             * not enabled in the PASID
-                                             * capability, or out of range */
-#define IOASID_TESTDEV_RES_UNSUPPORTED  7   /* PASID DMA with no IOMMU that
-                                             * handles PASIDs (UR)         */
+/*
+ * BAD_PASID: PASID / PRIV / EXEC used but not enabled in the PASID
+ * capability, or PASID out of range.
+ */
+#define IOASID_TESTDEV_RES_BAD_PASID    6
+/*
+ * UNSUPPORTED: PASID DMA with no IOMMU that handles PASIDs (UR), or an
+ * ATS request no IOMMU answers.
+ */
+#define IOASID_TESTDEV_RES_UNSUPPORTED  7
+/* ATS_DISABLED: CMD_ATS with ATS absent or not enabled (ATS control). */
+#define IOASID_TESTDEV_RES_ATS_DISABLED 8
 
 #endif /* IOASID_TESTDEV_REGS_H */

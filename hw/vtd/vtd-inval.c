@@ -51,7 +51,7 @@ void vtd_ccmd_write(IoasidVtdState *s)
         s->ccmd = FIELD_DP64(s->ccmd, CCMD, CAIG, 0);
         return;
     }
-    trace_vtd_inv_cc(cirg, FIELD_EX64(s->ccmd, CCMD, DID),
+    trace_ioasid_vtd_inv_cc(cirg, FIELD_EX64(s->ccmd, CCMD, DID),
                      FIELD_EX64(s->ccmd, CCMD, SID));
     if (cirg == 0) {
         qemu_log_mask(LOG_GUEST_ERROR, "ioasid-vtd: CCMD.CIRG reserved\n");
@@ -74,7 +74,7 @@ void vtd_iotlb_reg_write(IoasidVtdState *s)
         aig = 0;
         goto done;
     }
-    trace_vtd_inv_iotlb(iirg, did, s->iva & R_IVA_ADDR_MASK, am);
+    trace_ioasid_vtd_inv_iotlb(iirg, did, s->iva & R_IVA_ADDR_MASK, am);
     switch (iirg) {
     case 1:
         vtd_iotlb_flush_all(s);
@@ -137,7 +137,7 @@ static void vtd_devtlb_inv(IoasidVtdState *s, uint16_t sid, uint32_t pasid,
         size = n >= 52 ? 0 : 1ULL << (13 + n);
         addr = size ? addr & ~(size - 1) : 0;
     }
-    trace_vtd_inv_devtlb(sid, pasid, addr, size);
+    trace_ioasid_vtd_inv_devtlb(sid, pasid, addr, size);
     if (dev && object_dynamic_cast(OBJECT(dev), TYPE_IOASID_PCI_DEVICE)) {
         ioasid_pci_ats_invalidate(dev, pasid, addr, size ? size : UINT64_MAX,
                                   global);
@@ -160,14 +160,14 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
         if ((d[0] & VTD_DSC_CC_RSVD0) || d[1] || g == 0) {
             return false;
         }
-        trace_vtd_inv_cc(g, did, FIELD_EX64(d[0], DSC_CC, SID));
+        trace_ioasid_vtd_inv_cc(g, did, FIELD_EX64(d[0], DSC_CC, SID));
         return true;            /* no context cache */
     case VTD_DSC_IOTLB:
         if ((d[0] & VTD_DSC_IOTLB_RSVD0) || (d[1] & VTD_DSC_ADDR_RSVD1) ||
             g == 0 || (g == 3 && am > FIELD_EX64(s->cap, CAP, MAMV))) {
             return false;
         }
-        trace_vtd_inv_iotlb(g, did, d[1] & R_DSC_HI_ADDR_MASK, am);
+        trace_ioasid_vtd_inv_iotlb(g, did, d[1] & R_DSC_HI_ADDR_MASK, am);
         if (g == 1) {
             vtd_iotlb_flush_all(s);
         } else if (g == 2) {
@@ -191,7 +191,7 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
         if ((d[0] & VTD_DSC_WAIT_RSVD0) || (d[1] & VTD_DSC_WAIT_RSVD1)) {
             return false;
         }
-        trace_vtd_inv_wait(FIELD_EX64(d[0], DSC_WAIT, SW),
+        trace_ioasid_vtd_inv_wait(FIELD_EX64(d[0], DSC_WAIT, SW),
                            FIELD_EX64(d[0], DSC_WAIT, IF), d[1]);
         /* Everything before is complete (synchronous model): FN, PD hold. */
         if (FIELD_EX64(d[0], DSC_WAIT, SW)) {
@@ -215,7 +215,7 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
             (g == 3 && am > FIELD_EX64(s->cap, CAP, MAMV))) {
             return false;
         }
-        trace_vtd_inv_piotlb(g, did, pasid, d[1] & R_DSC_HI_ADDR_MASK, am);
+        trace_ioasid_vtd_inv_piotlb(g, did, pasid, d[1] & R_DSC_HI_ADDR_MASK, am);
         if (g == 2) {
             ioasid_iotlb_inv_as(s->iotlb, did, pasid);
         } else {
@@ -227,7 +227,7 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
         if (!s->scalable || (d[0] & VTD_DSC_PASID_RSVD0) || d[1] || g == 2) {
             return false;
         }
-        trace_vtd_inv_pc(g, did, pasid);
+        trace_ioasid_vtd_inv_pc(g, did, pasid);
         return true;            /* no PASID cache */
     case VTD_DSC_PDEVTLB:
         if (!x86->dt_supported || !s->scalable ||
@@ -247,7 +247,7 @@ static void vtd_iq_error(IoasidVtdState *s, unsigned iqei, uint64_t head)
 {
     qemu_log_mask(LOG_GUEST_ERROR, "ioasid-vtd: invalidation queue error "
                   "(IQEI %u) at descriptor index %" PRIu64 "\n", iqei, head);
-    trace_vtd_iq_error(iqei, head);
+    trace_ioasid_vtd_iq_error(iqei, head);
     s->iqercd = FIELD_DP64(s->iqercd, IQERCD, IQEI, iqei);
     s->fsts = FIELD_DP32(s->fsts, FSTS, IQE, 1);
     vtd_fault_event(s);

@@ -435,7 +435,7 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
         res->out = e->out | (req->addr & ~ioasid_page_mask(e->page_shift));
         res->page_shift = e->page_shift;
         res->perms = e->perms;
-        trace_vtd_iotlb_hit(req->sid, ctx.did, ctx.as_tag, req->addr);
+        trace_ioasid_vtd_iotlb_hit(req->sid, ctx.did, ctx.as_tag, req->addr);
         return 0;
     }
     ioasid_iotlb_count_lookup(s->iotlb, false, e != NULL);
@@ -469,7 +469,7 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
         }
         ioasid_iotlb_insert(s->iotlb, &tag, req->addr, res->out,
                             res->page_shift, res->perms);
-        trace_vtd_translate(req->sid, req->pasid, req->addr, res->out,
+        trace_ioasid_vtd_translate(req->sid, req->pasid, req->addr, res->out,
                             res->page_shift, res->perms);
         return 0;
     }
@@ -477,7 +477,7 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
         f.access = req->access;
     }
     fr = vtd_walk_reason(sm, &f);
-    trace_vtd_walk_fault(ioasid_fault_reason_str(f.reason), f.stage,
+    trace_ioasid_vtd_walk_fault(ioasid_fault_reason_str(f.reason), f.stage,
                          f.level, f.entry_addr, f.entry);
 
 fault:

@@ -50,7 +50,7 @@ void vtd_fault_event(IoasidVtdState *s)
     }
     s->fectl = FIELD_DP32(s->fectl, FECTL, IP, 1);
     if (!FIELD_EX32(s->fectl, FECTL, IM)) {
-        trace_vtd_fault_event(s->feaddr, s->fedata);
+        trace_ioasid_vtd_fault_event(s->feaddr, s->fedata);
         vtd_send_msi(s->feaddr, s->feuaddr, s->fedata);
         s->fectl = FIELD_DP32(s->fectl, FECTL, IP, 0);
     }
@@ -85,7 +85,7 @@ void vtd_record_fault(IoasidVtdState *s, const VtdReq *req, uint8_t reason)
                   req->access & IOASID_PERM_WRITE ? "write" : "read",
                   req->access & IOASID_PERM_EXEC ? " exec" : "",
                   req->priv ? " priv" : "");
-    trace_vtd_fault(req->sid, req->pasid, req->addr, req->access, reason);
+    trace_ioasid_vtd_fault(req->sid, req->pasid, req->addr, req->access, reason);
 
     if (FIELD_EX32(s->fsts, FSTS, PFO)) {
         return;                 /* overflow pending: fault dropped */
@@ -142,7 +142,7 @@ static void vtd_set_root(IoasidVtdState *s)
                       "not supported: requests will fault\n", ttm);
         s->root_mode = VTD_RTM_INVALID;
     }
-    trace_vtd_srtp(s->root, ttm);
+    trace_ioasid_vtd_srtp(s->root, ttm);
     /* CAP.ESRTPS: SRTP also invalidates all remapping caches. */
     vtd_iotlb_flush_all(s);
     s->gsts = FIELD_DP32(s->gsts, GSTS, RTPS, 1);
@@ -163,7 +163,7 @@ static void vtd_gcmd_write(IoasidVtdState *s, uint32_t val)
                       val, cmds);
         return;
     }
-    trace_vtd_gcmd(val, s->gsts);
+    trace_ioasid_vtd_gcmd(val, s->gsts);
     switch (cmds) {
     case R_GSTS_TES_MASK:
         s->gsts = FIELD_DP32(s->gsts, GSTS, TES, !!(val & R_GSTS_TES_MASK));
@@ -272,7 +272,7 @@ static uint64_t vtd_mmio_read(void *opaque, hwaddr addr, unsigned size)
                       "read at 0x%" HWADDR_PRIx "\n", addr);
         return 0;
     }
-    trace_vtd_reg_read(addr, size, v);
+    trace_ioasid_vtd_reg_read(addr, size, v);
     return v;
 }
 
@@ -352,7 +352,7 @@ static void vtd_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     uint32_t v32 = val;
     bool hi = (addr & 4) || size == 8;
 
-    trace_vtd_reg_write(addr, size, val);
+    trace_ioasid_vtd_reg_write(addr, size, val);
     if (size == 8 && (addr & 4)) {
         qemu_log_mask(LOG_GUEST_ERROR, "ioasid-vtd: misaligned 64-bit "
                       "write at 0x%" HWADDR_PRIx "\n", addr);

@@ -23,6 +23,7 @@
 #include "hw/pci/pci_regs.h"
 #include "hw/ioasid/ioasid-testdev-regs.h"
 
+#define SEABIOS_DIR     "/usr/share/seabios"
 #define VTD_BASE        0xfed90000ULL
 #define Q35_ECAM_BASE   0xb0000000ULL
 #define TESTDEV_SLOT    4
@@ -92,9 +93,17 @@ static T *t_start(const char *vtd_props)
 {
     T *t = g_new0(T, 1);
     QPCIDevice *mch;
+    /*
+     * The +ds QEMU source has no firmware blobs: use Debian's SeaBIOS when
+     * the build has none.
+     */
+    const char *fw = g_file_test(SEABIOS_DIR "/bios-256k.bin",
+                                 G_FILE_TEST_EXISTS) ?
+                     "-L " SEABIOS_DIR " " : "";
 
-    t->qts = qtest_initf("-machine q35 -m 128M -device ioasid-vtd%s%s "
-                         "-device ioasid-testdev,addr=%02x.0",
+    t->qts = qtest_initf("%s-nodefaults -machine q35 -m 128M "
+                         "-device ioasid-vtd%s%s "
+                         "-device ioasid-testdev,addr=%02x.0", fw,
                          *vtd_props ? "," : "", vtd_props, TESTDEV_SLOT);
     pc_alloc_init(&t->alloc, t->qts, ALLOC_NO_FLAGS);
     t->bus = qpci_new_pc(t->qts, &t->alloc);
@@ -690,7 +699,7 @@ static void test_sm_ss_rid_pasid(void)
     wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 32, pdir | 2 | 1);
     g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, F_PASID, 1), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
-    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    g_assert_cmphex(r32(t, FSTS) & 0xff, ==, 0);        /* FRI: stale */
     t_stop(t);
 }
 

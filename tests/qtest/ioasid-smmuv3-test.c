@@ -193,7 +193,7 @@ static Smmu *smmu_start(const char *extra)
     uint16_t ctrl;
 
     s->qts = qtest_initf("-machine virt,iommu=ioasid-smmuv3 -cpu max "
-                         "-m 128M -device ioasid-testdev,addr=%02x.0 %s",
+                         "-m 128M -nic none -device ioasid-testdev,addr=%02x.0 %s",
                          TESTDEV_SLOT, extra ? extra : "");
     alloc_init(&s->alloc, ALLOC_NO_FLAGS, RAM_BASE, RAM_BASE + RAM_SIZE,
                4096);

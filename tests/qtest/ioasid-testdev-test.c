@@ -47,6 +47,21 @@ static bool is_x86(void)
 }
 
 /*
+ * q35 needs a BIOS image even under qtest.  Debian's QEMU source (+ds) has
+ * none in pc-bios/; use the host's SeaBIOS then.
+ */
+static const char *x86_bios_dir(void)
+{
+    static const char host_dir[] = "/usr/share/seabios";
+
+    if (!g_file_test("pc-bios/bios-256k.bin", G_FILE_TEST_EXISTS) &&
+        g_file_test("/usr/share/seabios/bios-256k.bin", G_FILE_TEST_EXISTS)) {
+        return host_dir;
+    }
+    return NULL;
+}
+
+/*
  * Start a machine with @args (which place an ioasid-testdev at bus @busnr,
  * slot @slot) and find the device.  On q35 MMCONFIG is switched on (no
  * firmware runs under qtest); on virt libqos uses the high ECAM.
@@ -58,9 +73,11 @@ static TestDev *td_start_at(int busnr, int slot, const char *args)
     int devfn = (busnr << 8) | QPCI_DEVFN(slot, 0);
 
     if (is_x86()) {
+        const char *bios = x86_bios_dir();
         QPCIDevice *mch;
 
-        t->qts = qtest_initf("-machine q35 -m 128M -nodefaults %s", args);
+        t->qts = qtest_initf("-machine q35 -m 128M -nodefaults %s%s %s",
+                             bios ? "-L " : "", bios ? bios : "", args);
         pc_alloc_init(&t->alloc, t->qts, ALLOC_NO_FLAGS);
         t->bus = qpci_new_pc(t->qts, &t->alloc);
         mch = qpci_device_find(t->bus, 0);
@@ -409,9 +426,11 @@ static void test_bad_props(void)
     for (i = 0; i < ARRAY_SIZE(bad); i++) {
         g_autofree char *dev = g_strdup_printf("ioasid-testdev,%s",
                                                bad[i].props);
+        const char *bios = is_x86() ? x86_bios_dir() : NULL;
         const char *argv[] = {
             qemu, "-machine", is_x86() ? "q35" : "virt", "-display", "none",
-            "-nodefaults", "-device", dev, "-S", NULL,
+            "-nodefaults", "-device", dev, "-S",
+            bios ? "-L" : NULL, bios, NULL,
         };
         g_autofree char *out = NULL;
         g_autofree char *err = NULL;

@@ -88,7 +88,8 @@ static TestDev *td_start_at(int busnr, int slot, const char *args)
         ecam = Q35_ECAM_BASE;
         t->ram_base = X86_RAM_BASE;
     } else {
-        t->qts = qtest_initf("-machine virt -cpu max -m 128M -nodefaults %s", args);
+        t->qts = qtest_initf("-machine virt -cpu max -m 128M -nodefaults %s",
+                             args);
         alloc_init(&t->alloc, ALLOC_NO_FLAGS, ARM_RAM_BASE,
                    ARM_RAM_BASE + RAM_SIZE, 4096);
         qpci_init_generic(&t->gbus, t->qts, &t->alloc, false);
@@ -753,6 +754,102 @@ static void test_msix(void)
     td_stop(t);
 }
 
+/* ---- robustness ---- */
+
+/* A DMA address: in a RAM window, at the end of RAM, or at no memory. */
+static uint64_t random_dma_addr(TestDev *t, uint64_t window)
+{
+    switch (g_test_rand_int_range(0, 4)) {
+    case 0:
+        return t->ram_base + RAM_SIZE - g_test_rand_int_range(1, 0x3000);
+    case 1:
+        return NO_MEMORY + g_test_rand_int_range(0, 0x3000);
+    default:
+        return window + g_test_rand_int_range(0, 0x20000);
+    }
+}
+
+/*
+ * Random register and capability writes, of random sizes, and random
+ * commands: every command completes and QEMU survives.
+ */
+static void test_random(void)
+{
+    static const uint32_t rw_regs[] = {
+        IOASID_TESTDEV_LEN, IOASID_TESTDEV_FLAGS, IOASID_TESTDEV_PASID,
+        IOASID_TESTDEV_PATTERN, IOASID_TESTDEV_IRQ_STATUS,
+    };
+    /* PASID, ATS, PRI control registers (all capabilities present) */
+    static const uint32_t ctrl_regs[] = {
+        0x100 + PCI_PASID_CTRL, 0x108 + PCI_ATS_CTRL, 0x110 + PCI_PRI_CTRL,
+    };
+    TestDev *t = td_start("pasid-width=12");
+    uint64_t window;
+    int i;
+
+    td_enable(t);
+    window = guest_alloc(&t->alloc, 0x40000);
+    for (i = 0; i < 3000; i++) {
+        uint32_t off = g_test_rand_int_range(0, IOASID_TESTDEV_REGS_SIZE);
+        uint32_t val = g_test_rand_int();
+
+        switch (g_test_rand_int_range(0, 8)) {
+        case 0: /* any offset, any size (mostly refused) */
+            switch (g_test_rand_int_range(0, 4)) {
+            case 0:
+                qpci_io_writeb(t->dev, t->bar, off, val);
+                break;
+            case 1:
+                qpci_io_writew(t->dev, t->bar, off & ~1, val);
+                break;
+            case 2:
+                if ((off & ~3) != IOASID_TESTDEV_CMD) {
+                    qpci_io_writel(t->dev, t->bar, off & ~3, val);
+                }
+                break;
+            default:
+                qpci_io_readq(t->dev, t->bar, off & ~7);
+                break;
+            }
+            break;
+        case 1: /* PASID / ATS / PRI control, PRI status and allocation */
+            ext_writew(t, ctrl_regs[g_test_rand_int_range(0, 3)], val);
+            ext_writew(t, 0x110 + PCI_PRI_STATUS, val >> 16);
+            ext_writel(t, 0x110 + PCI_PRI_ALLOC_REQ, val);
+            break;
+        case 2:
+        case 3:
+            wr(t, rw_regs[g_test_rand_int_range(0, ARRAY_SIZE(rw_regs))],
+               val);
+            break;
+        default: {
+            uint32_t len = g_test_rand_int_range(0, 0x5000);
+
+            if (!g_test_rand_int_range(0, 16)) {
+                len = IOASID_TESTDEV_MAX_LEN + g_test_rand_int_range(0, 2);
+            }
+            wr64(t, IOASID_TESTDEV_SRC, random_dma_addr(t, window));
+            wr64(t, IOASID_TESTDEV_DST, random_dma_addr(t, window));
+            wr(t, IOASID_TESTDEV_LEN, len);
+            wr(t, IOASID_TESTDEV_CMD, g_test_rand_int_range(0, 7));
+            g_assert_cmphex(rd(t, IOASID_TESTDEV_STATUS) &
+                            (IOASID_TESTDEV_ST_DONE | IOASID_TESTDEV_ST_BUSY),
+                            ==, IOASID_TESTDEV_ST_DONE);
+            g_assert_cmpuint(rd(t, IOASID_TESTDEV_STATUS) &
+                             IOASID_TESTDEV_ST_CODE_MASK, <=,
+                             IOASID_TESTDEV_RES_ATS_DISABLED);
+            break;
+        }
+        }
+    }
+    /* Still a working device. */
+    g_assert_cmphex(rd(t, IOASID_TESTDEV_ID), ==, IOASID_TESTDEV_ID_VALUE);
+    wr(t, IOASID_TESTDEV_IRQ_STATUS, 1);
+    g_assert_cmpuint(run(t, IOASID_TESTDEV_CMD_COPY, window, window + 0x8000,
+                         0x1000, 0), ==, IOASID_TESTDEV_RES_OK);
+    td_stop(t);
+}
+
 /* ---- topologies and QEMU's own IOMMUs ---- */
 
 static void copy_check(TestDev *t)
@@ -854,6 +951,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-testdev/faults", test_faults);
     qtest_add_func("/ioasid-testdev/intx", test_intx);
     qtest_add_func("/ioasid-testdev/msix", test_msix);
+    qtest_add_func("/ioasid-testdev/random", test_random);
     qtest_add_func("/ioasid-testdev/root-port", test_root_port);
     qtest_add_func("/ioasid-testdev/qemu-iommu", test_qemu_iommu);
     qtest_add_func("/ioasid-testdev/virtio-iommu", test_virtio_iommu);

@@ -305,7 +305,8 @@ FIELD(DSC_PDT, SID, 16, 16)
  * ---------------------------------------------------------------------
  * Fault reasons (spec 7.1.3, "Fault conditions and remapping hardware
  * behavior for various requests"; legacy mode codes 1h..Dh, scalable
- * mode codes 30h..7Fh, with the spec's mnemonics).
+ * mode codes 30h..90h, with the spec's mnemonics; Linux's dmar.c prints
+ * the same table).
  * ------------------------------------------------------------------
  */
 enum {
@@ -345,20 +346,23 @@ enum {
     VTD_FR_SM_PTE_INVALID   = 0x5b, /* SPT.4: PGTT / AW / FSPM invalid */
     VTD_FR_SM_PTE_ERE       = 0x5c, /* SPT.5: execute request, ERE=0 */
     VTD_FR_SM_PTE_SRE       = 0x5d, /* SPT.6: supervisor request, SRE=0 */
-    VTD_FR_SM_FS_ACCESS     = 0x60, /* SFS.1 */
-    VTD_FR_SM_FS_NP         = 0x61, /* SFS.2 */
-    VTD_FR_SM_FS_RSVD       = 0x62, /* SFS.3 */
-    VTD_FR_SM_SS_ACCESS     = 0x68, /* SSS.1 */
-    VTD_FR_SM_SS_NP         = 0x69, /* SSS.2: R = W = 0 */
-    VTD_FR_SM_SS_RSVD       = 0x6a, /* SSS.3 */
-    VTD_FR_SM_SS_INVALID    = 0x6b, /* SSS.4 */
-    VTD_FR_SM_NON_CANONICAL = 0x70, /* SGN.1 */
-    VTD_FR_SM_US            = 0x71, /* SGN.2: user request, U/S = 0 */
-    VTD_FR_SM_EXEC          = 0x72, /* SGN.3 */
-    VTD_FR_SM_BEYOND_AW     = 0x73, /* SGN.4: address beyond MGAW/AGAW */
-    VTD_FR_SM_SS_ADDR       = 0x74, /* SGN.5 */
-    VTD_FR_SM_WRITE         = 0x75, /* SGN.6 */
-    VTD_FR_SM_READ          = 0x76, /* SGN.7 */
+    VTD_FR_SM_FS_ACCESS     = 0x70, /* SFS.1 */
+    VTD_FR_SM_FS_NP         = 0x71, /* SFS.2 */
+    VTD_FR_SM_FS_RSVD       = 0x72, /* SFS.3 */
+    VTD_FR_SM_FS_NEST_MGAW  = 0x74, /* SFS.5: FS entry GPA beyond MGAW */
+    VTD_FR_SM_FS_NEST_READ  = 0x76, /* SFS.7: SS denies reading a FS entry */
+    VTD_FR_SM_FS_NEST_WRITE = 0x77, /* SFS.8: SS denies FS A/D update */
+    VTD_FR_SM_SS_ACCESS     = 0x78, /* SSL.1 */
+    VTD_FR_SM_SS_NP         = 0x79, /* SSL.2: R = W = 0 */
+    VTD_FR_SM_SS_RSVD       = 0x7a, /* SSL.3 */
+    VTD_FR_SM_SS_INVALID    = 0x7b, /* SSL.4 */
+    VTD_FR_SM_NON_CANONICAL = 0x80, /* SGN.1 */
+    VTD_FR_SM_US            = 0x81, /* SGN.2: user request, U/S = 0 */
+    VTD_FR_SM_EXEC          = 0x82, /* SGN.3 */
+    VTD_FR_SM_BEYOND_AW     = 0x83, /* SGN.4: address beyond MGAW/AGAW */
+    VTD_FR_SM_SS_ADDR       = 0x84, /* SGN.5 */
+    VTD_FR_SM_WRITE         = 0x85, /* SGN.6 */
+    VTD_FR_SM_READ          = 0x86, /* SGN.7 */
 };
 
 /*

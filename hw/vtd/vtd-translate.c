@@ -110,6 +110,22 @@ static uint8_t vtd_walk_reason(bool sm, const IoasidFault *f)
             return VTD_FR_SS_ACCESS;
         }
     }
+    if (f->s2_on_s1_walk) {
+        /* Stage 2 failed on a first-stage table access (nested). */
+        switch (f->reason) {
+        case IOASID_FAULT_TRANSLATION:
+        case IOASID_FAULT_PERMISSION:
+            return write ? VTD_FR_SM_FS_NEST_WRITE : VTD_FR_SM_FS_NEST_READ;
+        case IOASID_FAULT_INPUT_RANGE:
+            return VTD_FR_SM_FS_NEST_MGAW;
+        case IOASID_FAULT_RESERVED:
+            return VTD_FR_SM_SS_RSVD;
+        case IOASID_FAULT_CONFIG:
+            return VTD_FR_SM_SS_INVALID;
+        default:
+            return VTD_FR_SM_SS_ACCESS;
+        }
+    }
     switch (f->reason) {
     case IOASID_FAULT_TRANSLATION:
         return s1 ? VTD_FR_SM_FS_NP : VTD_FR_SM_SS_NP;

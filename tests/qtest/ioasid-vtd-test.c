@@ -665,11 +665,11 @@ static void test_sm_ss_rid_pasid(void)
     g_assert_cmphex(FR(frcd_hi(t, 1, 0x7008)), ==, 0x59);
     frcd_clear(t, 1);
 
-    /* Unmapped: SS R = W = 0 (69h?) -> the leaf entry is not present */
+    /* Unmapped: the SS leaf has R = W = 0 (79h, SSL.2) */
     g_assert_cmpuint(dma_fill(t, 0x9000, 8, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     hi = frcd_hi(t, 2, 0x9000);
-    g_assert_cmphex(FR(hi), ==, 0x69);
+    g_assert_cmphex(FR(hi), ==, 0x79);
     g_assert_cmphex(PP(hi), ==, 0);
     frcd_clear(t, 2);
 
@@ -722,22 +722,22 @@ static void test_sm_fs_pasid(void)
     g_assert_cmphex(rq(t, leaf_addr(t, fs, 4, 0x7fff0000ULL)) & 0x60, ==,
                     0x60);
 
-    /* Write to a read-only page: 75h with PASID. */
+    /* Write to a read-only page: 85h (SGN.6) with PASID. */
     g_assert_cmpuint(dma_fill(t, 0x7fff1000ULL, 4, 1, F_PASID, 5), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     hi = frcd_hi(t, 0, 0x7fff1000ULL);
-    g_assert_cmphex(FR(hi), ==, 0x75);
+    g_assert_cmphex(FR(hi), ==, 0x85);
     g_assert_cmphex(PV(hi), ==, 5);
     frcd_clear(t, 0);
-    /* Not present: 61h */
+    /* Not present: 71h (SFS.2) */
     g_assert_cmpuint(dma_fill(t, 0x7fff5000ULL, 4, 1, F_PASID, 5), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
-    g_assert_cmphex(FR(frcd_hi(t, 1, 0x7fff5000ULL)), ==, 0x61);
+    g_assert_cmphex(FR(frcd_hi(t, 1, 0x7fff5000ULL)), ==, 0x71);
     frcd_clear(t, 1);
-    /* Non-canonical: 70h */
+    /* Non-canonical: 80h (SGN.1) */
     g_assert_cmpuint(dma_fill(t, 1ULL << 50, 4, 1, F_PASID, 5), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
-    g_assert_cmphex(FR(frcd_hi(t, 2, 1ULL << 50)), ==, 0x70);
+    g_assert_cmphex(FR(frcd_hi(t, 2, 1ULL << 50)), ==, 0x80);
     frcd_clear(t, 2);
     /* Supervisor request with SRE = 0: 5Dh, PRIV recorded */
     g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 1, F_PASID | F_PRIV, 5),
@@ -783,13 +783,22 @@ static void test_sm_nested(void)
                      RES_OK);
     g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x5020), ==, 0x600df00d);
 
-    /* FS output with no stage-2 mapping: second-stage fault (69h). */
+    /* FS output with no stage-2 mapping: second-stage fault (79h). */
     map(t, fs, 4, 0x11000, gpa + 0x40000000ULL, FS_USER, FS_USER);
     g_assert_cmpuint(dma_fill(t, 0x11000, 4, 1, F_PASID, 7), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     hi = frcd_hi(t, 0, 0x11000);
-    g_assert_cmphex(FR(hi), ==, 0x69);
+    g_assert_cmphex(FR(hi), ==, 0x79);
     g_assert_cmphex(PV(hi), ==, 7);
+    frcd_clear(t, 0);
+
+    /* First-stage root at a GPA stage 2 does not map: 76h (SFS.7). */
+    sm_pasid(t, pdir, 8, 3, 13, ss, 2, gpa + 0x40000000ULL, 0);
+    g_assert_cmpuint(dma_fill(t, 0x10020, 4, 1, F_PASID, 8), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    hi = frcd_hi(t, 1, 0x10020);
+    g_assert_cmphex(FR(hi), ==, 0x76);
+    g_assert_cmphex(PV(hi), ==, 8);
     t_stop(t);
 }
 

@@ -51,6 +51,25 @@
 #define IOASID_TESTDEV_COMPLETED        0x03c   /* RO: operations completed   */
 #define IOASID_TESTDEV_IRQ_STATUS       0x040   /* RW1C: bit 0 completion     */
 #define IOASID_TESTDEV_ATS_RESULT       0x048   /* RO 64: ATS completion      */
+/* Messages from the IOMMU (received, recorded, never acted upon). */
+#define IOASID_TESTDEV_INV_COUNT        0x050   /* RO: ATS invalidations      */
+#define IOASID_TESTDEV_INV_PASID        0x054   /* RO: IOASID_TESTDEV_MSG_*   */
+#define IOASID_TESTDEV_INV_ADDR         0x058   /* RO 64: last inval. address */
+#define IOASID_TESTDEV_INV_SIZE         0x060   /* RO 64: its size (bytes)    */
+#define IOASID_TESTDEV_PRG_COUNT        0x068   /* RO: PRG responses          */
+#define IOASID_TESTDEV_PRG_RESP         0x06c   /* RO: last PRG response      */
+#define IOASID_TESTDEV_PRG_PASID        0x070   /* RO: IOASID_TESTDEV_MSG_*   */
+
+/* INV_PASID, PRG_PASID: bits 19:0 PASID, plus these. */
+#define IOASID_TESTDEV_MSG_GLOBAL       (1u << 30)  /* all PASIDs (inval.) */
+#define IOASID_TESTDEV_MSG_NO_PASID     (1u << 31)  /* carried no PASID    */
+/* PRG_RESP: bits 8:0 PRG index, 15:12 response code. */
+#define IOASID_TESTDEV_PRG_INDEX_MASK   0x1ffu
+#define IOASID_TESTDEV_PRG_CODE_SHIFT   12
+
+/* IRQ_STATUS bits */
+#define IOASID_TESTDEV_IRQ_DONE         (1u << 0)   /* vector VEC_DONE     */
+#define IOASID_TESTDEV_IRQ_PRG          (1u << 1)   /* vector VEC_PRG      */
 
 #define IOASID_TESTDEV_ID_VALUE         0x10a50001u
 

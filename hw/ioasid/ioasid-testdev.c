@@ -59,8 +59,20 @@ REG32(MISMATCH, 0x038)
 REG32(COMPLETED, 0x03c)
 REG32(IRQ_STATUS, 0x040)
     FIELD(IRQ_STATUS, DONE, 0, 1)
+    FIELD(IRQ_STATUS, PRG, 1, 1)
 REG32(ATS_RESULT_LO, 0x048)
 REG32(ATS_RESULT_HI, 0x04c)
+REG32(INV_COUNT, 0x050)
+REG32(INV_PASID, 0x054)
+REG32(INV_ADDR_LO, 0x058)
+REG32(INV_ADDR_HI, 0x05c)
+REG32(INV_SIZE_LO, 0x060)
+REG32(INV_SIZE_HI, 0x064)
+REG32(PRG_COUNT, 0x068)
+REG32(PRG_RESP, 0x06c)
+    FIELD(PRG_RESP, INDEX, 0, 9)
+    FIELD(PRG_RESP, CODE, 12, 4)
+REG32(PRG_PASID, 0x070)
 
 QEMU_BUILD_BUG_ON(A_SRC_LO != IOASID_TESTDEV_SRC);
 QEMU_BUILD_BUG_ON(A_DST_LO != IOASID_TESTDEV_DST);
@@ -75,6 +87,17 @@ QEMU_BUILD_BUG_ON(A_MISMATCH != IOASID_TESTDEV_MISMATCH);
 QEMU_BUILD_BUG_ON(A_COMPLETED != IOASID_TESTDEV_COMPLETED);
 QEMU_BUILD_BUG_ON(A_IRQ_STATUS != IOASID_TESTDEV_IRQ_STATUS);
 QEMU_BUILD_BUG_ON(A_ATS_RESULT_LO != IOASID_TESTDEV_ATS_RESULT);
+QEMU_BUILD_BUG_ON(A_INV_COUNT != IOASID_TESTDEV_INV_COUNT);
+QEMU_BUILD_BUG_ON(A_INV_PASID != IOASID_TESTDEV_INV_PASID);
+QEMU_BUILD_BUG_ON(A_INV_ADDR_LO != IOASID_TESTDEV_INV_ADDR);
+QEMU_BUILD_BUG_ON(A_INV_SIZE_LO != IOASID_TESTDEV_INV_SIZE);
+QEMU_BUILD_BUG_ON(A_PRG_COUNT != IOASID_TESTDEV_PRG_COUNT);
+QEMU_BUILD_BUG_ON(A_PRG_RESP != IOASID_TESTDEV_PRG_RESP);
+QEMU_BUILD_BUG_ON(A_PRG_PASID != IOASID_TESTDEV_PRG_PASID);
+QEMU_BUILD_BUG_ON(R_IRQ_STATUS_DONE_MASK != IOASID_TESTDEV_IRQ_DONE);
+QEMU_BUILD_BUG_ON(R_IRQ_STATUS_PRG_MASK != IOASID_TESTDEV_IRQ_PRG);
+QEMU_BUILD_BUG_ON(R_PRG_RESP_INDEX_MASK != IOASID_TESTDEV_PRG_INDEX_MASK);
+QEMU_BUILD_BUG_ON(R_PRG_RESP_CODE_SHIFT != IOASID_TESTDEV_PRG_CODE_SHIFT);
 QEMU_BUILD_BUG_ON(R_FLAGS_PASID_MASK != IOASID_TESTDEV_F_PASID);
 QEMU_BUILD_BUG_ON(R_FLAGS_PRIV_MASK != IOASID_TESTDEV_F_PRIV);
 QEMU_BUILD_BUG_ON(R_FLAGS_EXEC_MASK != IOASID_TESTDEV_F_EXEC);
@@ -129,6 +152,13 @@ struct IoasidTestdevState {
     uint32_t completed;
     uint32_t irq_status;
     uint64_t ats_result;
+    uint32_t inv_count;
+    uint32_t inv_pasid;
+    uint64_t inv_addr;
+    uint64_t inv_size;
+    uint32_t prg_count;
+    uint32_t prg_resp;
+    uint32_t prg_pasid;
 
     uint8_t buf[2][TESTDEV_CHUNK];
 };
@@ -144,14 +174,16 @@ static void testdev_update_intx(IoasidTestdevState *s)
     pci_set_irq(PCI_DEVICE(s), s->irq_status && !testdev_msix_enabled(s));
 }
 
-static void testdev_raise_irq(IoasidTestdevState *s)
+/* Set @bit in IRQ_STATUS and signal MSI-X @vector, or INTx. */
+static void testdev_raise_irq(IoasidTestdevState *s, uint32_t bit,
+                              unsigned vector)
 {
     bool msix = testdev_msix_enabled(s);
 
-    trace_ioasid_testdev_irq(msix);
-    s->irq_status |= R_IRQ_STATUS_DONE_MASK;
+    trace_ioasid_testdev_irq(vector, msix);
+    s->irq_status |= bit;
     if (msix) {
-        msix_notify(PCI_DEVICE(s), IOASID_TESTDEV_VEC_DONE);
+        msix_notify(PCI_DEVICE(s), vector);
     }
     testdev_update_intx(s);
 }
@@ -388,7 +420,8 @@ static void testdev_command(IoasidTestdevState *s, uint32_t cmd)
     s->completed++;
     trace_ioasid_testdev_done(cmd, res, s->fault_addr, s->mismatch);
     if (s->flags & R_FLAGS_IRQ_MASK) {
-        testdev_raise_irq(s);
+        testdev_raise_irq(s, R_IRQ_STATUS_DONE_MASK,
+                          IOASID_TESTDEV_VEC_DONE);
     }
 }
 
@@ -431,6 +464,24 @@ static uint32_t testdev_read32(IoasidTestdevState *s, hwaddr addr)
         return s->ats_result;
     case A_ATS_RESULT_HI:
         return s->ats_result >> 32;
+    case A_INV_COUNT:
+        return s->inv_count;
+    case A_INV_PASID:
+        return s->inv_pasid;
+    case A_INV_ADDR_LO:
+        return s->inv_addr;
+    case A_INV_ADDR_HI:
+        return s->inv_addr >> 32;
+    case A_INV_SIZE_LO:
+        return s->inv_size;
+    case A_INV_SIZE_HI:
+        return s->inv_size >> 32;
+    case A_PRG_COUNT:
+        return s->prg_count;
+    case A_PRG_RESP:
+        return s->prg_resp;
+    case A_PRG_PASID:
+        return s->prg_pasid;
     case A_CMD:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "ioasid-testdev: read of write-only CMD\n");
@@ -496,6 +547,15 @@ static void testdev_write32(IoasidTestdevState *s, hwaddr addr, uint32_t val)
     case A_COMPLETED:
     case A_ATS_RESULT_LO:
     case A_ATS_RESULT_HI:
+    case A_INV_COUNT:
+    case A_INV_PASID:
+    case A_INV_ADDR_LO:
+    case A_INV_ADDR_HI:
+    case A_INV_SIZE_LO:
+    case A_INV_SIZE_HI:
+    case A_PRG_COUNT:
+    case A_PRG_RESP:
+    case A_PRG_PASID:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "ioasid-testdev: write to read-only offset 0x%03"
                       HWADDR_PRIx "\n", addr);
@@ -565,6 +625,54 @@ static const MemoryRegionOps testdev_mmio_ops = {
         .max_access_size = 8,
     },
 };
+
+/* ---- messages from the IOMMU (TYPE_IOASID_PCI_DEVICE) ---- */
+
+static uint32_t testdev_msg_pasid(uint32_t pasid)
+{
+    return pasid == IOASID_PCI_NO_PASID ? IOASID_TESTDEV_MSG_NO_PASID :
+           pasid & R_PASID_PASID_MASK;
+}
+
+/*
+ * ATS Invalidate Request: the device caches no translation, so it only
+ * records the request and completes it at once.
+ */
+static void testdev_ats_invalidate(PCIDevice *pdev, uint32_t pasid,
+                                   uint64_t addr, uint64_t size, bool global)
+{
+    IoasidTestdevState *s = IOASID_TESTDEV(pdev);
+
+    trace_ioasid_testdev_ats_inv(pasid, addr, size, global);
+    s->inv_count++;
+    s->inv_pasid = testdev_msg_pasid(pasid) |
+                   (global ? IOASID_TESTDEV_MSG_GLOBAL : 0);
+    s->inv_addr = addr;
+    s->inv_size = size;
+}
+
+/*
+ * PRG Response: recorded, then IRQ_STATUS.PRG and vector VEC_PRG.  The
+ * device never sends page requests, so every response is for an
+ * unexpected PRG index (PRI status UPRGI, PCIe 6.0 sec 10.4.2.1).
+ */
+static void testdev_prg_response(PCIDevice *pdev, uint32_t pasid,
+                                 uint16_t prg_index,
+                                 IoasidPrgResponseCode code)
+{
+    IoasidTestdevState *s = IOASID_TESTDEV(pdev);
+
+    trace_ioasid_testdev_prg_resp(pasid, prg_index, code);
+    s->prg_count++;
+    s->prg_resp = FIELD_DP32(0, PRG_RESP, INDEX, prg_index);
+    s->prg_resp = FIELD_DP32(s->prg_resp, PRG_RESP, CODE, code);
+    s->prg_pasid = testdev_msg_pasid(pasid);
+    if (s->pri_cap) {
+        pci_word_test_and_set_mask(pdev->config + s->pri_cap +
+                                   PCI_PRI_STATUS, PCI_PRI_STATUS_UPRGI);
+    }
+    testdev_raise_irq(s, R_IRQ_STATUS_PRG_MASK, IOASID_TESTDEV_VEC_PRG);
+}
 
 static void testdev_write_config(PCIDevice *pdev, uint32_t addr,
                                  uint32_t val, int len)
@@ -673,6 +781,13 @@ static void testdev_reset(DeviceState *dev)
     s->completed = 0;
     s->irq_status = 0;
     s->ats_result = 0;
+    s->inv_count = 0;
+    s->inv_pasid = 0;
+    s->inv_addr = 0;
+    s->inv_size = 0;
+    s->prg_count = 0;
+    s->prg_resp = 0;
+    s->prg_pasid = 0;
     testdev_update_intx(s);
 }
 
@@ -695,6 +810,13 @@ static const VMStateDescription vmstate_ioasid_testdev = {
         VMSTATE_UINT32(completed, IoasidTestdevState),
         VMSTATE_UINT32(irq_status, IoasidTestdevState),
         VMSTATE_UINT64(ats_result, IoasidTestdevState),
+        VMSTATE_UINT32(inv_count, IoasidTestdevState),
+        VMSTATE_UINT32(inv_pasid, IoasidTestdevState),
+        VMSTATE_UINT64(inv_addr, IoasidTestdevState),
+        VMSTATE_UINT64(inv_size, IoasidTestdevState),
+        VMSTATE_UINT32(prg_count, IoasidTestdevState),
+        VMSTATE_UINT32(prg_resp, IoasidTestdevState),
+        VMSTATE_UINT32(prg_pasid, IoasidTestdevState),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -715,6 +837,7 @@ static void testdev_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    IoasidPCIDeviceClass *ic = IOASID_PCI_DEVICE_CLASS(klass);
 
     k->realize = testdev_realize;
     k->exit = testdev_exit;
@@ -722,6 +845,8 @@ static void testdev_class_init(ObjectClass *klass, void *data)
     k->vendor_id = IOASID_TESTDEV_VENDOR_ID;
     k->device_id = IOASID_TESTDEV_DEVICE_ID;
     k->revision = IOASID_TESTDEV_REVISION;
+    ic->ats_invalidate = testdev_ats_invalidate;
+    ic->prg_response = testdev_prg_response;
     k->class_id = PCI_CLASS_OTHERS << 8;   /* 0xff00: unassigned class */
     dc->desc = "ioasid DMA test device (PASID, ATS, PRI)";
     dc->vmsd = &vmstate_ioasid_testdev;
@@ -737,6 +862,7 @@ static const TypeInfo testdev_info = {
     .class_init = testdev_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },
+        { TYPE_IOASID_PCI_DEVICE },
         { }
     },
 };

@@ -253,8 +253,14 @@ static void test_ids(void)
     g_assert_cmphex(rd(t, IOASID_TESTDEV_COMPLETED), ==, 0);
 
     /* Read-only registers ignore writes; 64-bit registers read back. */
+    g_assert_cmphex(rd(t, IOASID_TESTDEV_INV_COUNT), ==, 0);
+    g_assert_cmphex(rd(t, IOASID_TESTDEV_PRG_COUNT), ==, 0);
     wr(t, IOASID_TESTDEV_ID, 0);
     wr(t, IOASID_TESTDEV_COMPLETED, 77);
+    wr(t, IOASID_TESTDEV_INV_COUNT, 1);
+    wr(t, IOASID_TESTDEV_PRG_RESP, 1);
+    g_assert_cmphex(rd(t, IOASID_TESTDEV_INV_COUNT), ==, 0);
+    g_assert_cmphex(rd(t, IOASID_TESTDEV_PRG_RESP), ==, 0);
     g_assert_cmphex(rd(t, IOASID_TESTDEV_ID), ==, IOASID_TESTDEV_ID_VALUE);
     g_assert_cmphex(rd(t, IOASID_TESTDEV_COMPLETED), ==, 0);
     wr64(t, IOASID_TESTDEV_SRC, 0x123456789abcdef0ULL);

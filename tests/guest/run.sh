@@ -78,17 +78,19 @@ iommu_case() {
         MACHINE=virt,gic-version=3,its=on
         IOMMU_DEV=(-device virtio-iommu-pci)
         IOMMU_APPEND="iommu.strict=1" ;;
-    # Our own models, when they land (device names as in hw/ioasid):
-    # x86_64/ioasid-vtd)
-    #     MACHINE=q35 IOMMU_DEV=(-device ioasid-vtd)
-    #     IOMMU_APPEND="intel_iommu=on,sm_on iommu.strict=1" ;;
+    # Our own models (hw/vtd, hw/smmuv3):
+    x86_64/ioasid-vtd)
+        # No interrupt remapping in ioasid-vtd yet: VFIO type1 then needs
+        # allow_unsafe_interrupts.  Drop it when intremap=on works.
+        MACHINE=q35 IOMMU_DEV=(-device ioasid-vtd)
+        IOMMU_APPEND="intel_iommu=on,sm_on iommu.strict=1 vfio_iommu_type1.allow_unsafe_interrupts=1" ;;
     # aarch64/ioasid-smmuv3)
     #     MACHINE=virt,gic-version=3,its=on
     #     IOMMU_DEV=(-device ioasid-smmuv3)
     #     IOMMU_APPEND="iommu.strict=1" ;;
     *)
         echo "run.sh: IOMMU=$1 is not known for $QARCH" >&2
-        echo "run.sh: known: x86_64: none intel-iommu intel-iommu-legacy virtio-iommu;" \
+        echo "run.sh: known: x86_64: none intel-iommu intel-iommu-legacy virtio-iommu ioasid-vtd;" \
              "aarch64: none smmuv3 virtio-iommu" >&2
         exit 2 ;;
     esac

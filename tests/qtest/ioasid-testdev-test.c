@@ -16,6 +16,7 @@
 #include "libqos/malloc-pc.h"
 #include "libqos/generic-pcihost.h"
 #include "hw/pci/pci_regs.h"
+#include "qobject/qdict.h"
 #include "hw/ioasid/ioasid-testdev-regs.h"
 
 #define RAM_SIZE        (128 * 1024 * 1024)
@@ -856,6 +857,90 @@ static void test_random(void)
     td_stop(t);
 }
 
+/* ---- migration ---- */
+
+static void wait_migration(QTestState *qts)
+{
+    for (;;) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = ret && qdict_haskey(ret, "status") ?
+                         qdict_get_str(ret, "status") : "";
+        bool done = !strcmp(st, "completed");
+
+        g_assert_cmpstr(st, !=, "failed");
+        qobject_unref(rsp);
+        if (done) {
+            return;
+        }
+        g_usleep(10 * 1000);
+    }
+}
+
+/* Registers, capabilities and the interrupt line survive migration. */
+static void test_migrate(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("ioasid-testdev-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "state", NULL);
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    g_autofree char *dev = g_strdup_printf("-device ioasid-testdev,addr=%02x.0",
+                                           TESTDEV_SLOT);
+    g_autofree char *dst_args = g_strdup_printf("%s -incoming defer", dev);
+    TestDev *src = td_start_at(0, TESTDEV_SLOT, dev);
+    TestDev *dst;
+    uint64_t buf;
+    QDict *rsp;
+
+    td_enable(src);
+    buf = guest_alloc(&src->alloc, 8192);
+    qtest_memset(src->qts, buf, 0x3c, 64);
+    ext_writew(src, EXT_CAP0 + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+    ext_writel(src, 0x110 + PCI_PRI_ALLOC_REQ, 7);
+    wr(src, IOASID_TESTDEV_PATTERN, 0x01020304);
+    wr(src, IOASID_TESTDEV_PASID, 0x4321);
+    g_assert_cmpuint(run(src, IOASID_TESTDEV_CMD_COPY, buf, buf + 4096, 64,
+                         IOASID_TESTDEV_F_IRQ), ==, IOASID_TESTDEV_RES_OK);
+    g_assert_cmpuint(run(src, IOASID_TESTDEV_CMD_COPY, NO_MEMORY, buf, 64, 0),
+                     ==, IOASID_TESTDEV_RES_SRC_FAULT);
+    g_assert_true(intx_asserted(src));
+
+    rsp = qtest_qmp(src->qts, "{ 'execute': 'migrate', "
+                    "'arguments': { 'uri': %s } }", uri);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    wait_migration(src->qts);
+
+    dst = td_start_at(0, TESTDEV_SLOT, dst_args);
+    rsp = qtest_qmp(dst->qts, "{ 'execute': 'migrate-incoming', "
+                    "'arguments': { 'uri': %s } }", uri);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    wait_migration(dst->qts);
+    dst->bar = src->bar;
+
+    g_assert_cmphex(rd(dst, IOASID_TESTDEV_STATUS), ==,
+                    IOASID_TESTDEV_ST_DONE | IOASID_TESTDEV_RES_SRC_FAULT);
+    g_assert_cmphex(rd64(dst, IOASID_TESTDEV_FAULT_ADDR), ==, NO_MEMORY);
+    g_assert_cmpuint(rd(dst, IOASID_TESTDEV_COMPLETED), ==, 2);
+    g_assert_cmphex(rd(dst, IOASID_TESTDEV_PATTERN), ==, 0x01020304);
+    g_assert_cmphex(rd(dst, IOASID_TESTDEV_PASID), ==, 0x4321);
+    g_assert_cmphex(rd(dst, IOASID_TESTDEV_IRQ_STATUS), ==, 1);
+    g_assert_true(intx_asserted(dst));
+    g_assert_cmphex(ext_readw(dst, EXT_CAP0 + PCI_PASID_CTRL), ==,
+                    PCI_PASID_CTRL_ENABLE);
+    g_assert_cmphex(ext_readl(dst, 0x110 + PCI_PRI_ALLOC_REQ), ==, 7);
+    /* Guest memory came along; the device still works. */
+    g_assert_cmpuint(run(dst, IOASID_TESTDEV_CMD_COMPARE, buf, buf + 4096,
+                         64, 0), ==, IOASID_TESTDEV_RES_OK);
+    wr(dst, IOASID_TESTDEV_IRQ_STATUS, 1);
+    g_assert_false(intx_asserted(dst));
+
+    td_stop(dst);
+    td_stop(src);
+    unlink(file);
+    rmdir(dir);
+}
+
 /* ---- topologies and QEMU's own IOMMUs ---- */
 
 static void copy_check(TestDev *t)
@@ -958,6 +1043,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-testdev/intx", test_intx);
     qtest_add_func("/ioasid-testdev/msix", test_msix);
     qtest_add_func("/ioasid-testdev/random", test_random);
+    qtest_add_func("/ioasid-testdev/migrate", test_migrate);
     qtest_add_func("/ioasid-testdev/root-port", test_root_port);
     qtest_add_func("/ioasid-testdev/qemu-iommu", test_qemu_iommu);
     qtest_add_func("/ioasid-testdev/virtio-iommu", test_virtio_iommu);

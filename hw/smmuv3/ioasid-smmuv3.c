@@ -285,7 +285,6 @@ static void smmu_record_event(IoasidSMMUv3State *s, SmmuEvent *ev)
     unsigned n = smmu_q_log2size(q, SMMU_EVENTQS);
     uint64_t rec[4], addr;
     uint32_t prod = q->prod & SMMU_Q_IDX_MASK;
-    bool was_empty;
     int i;
 
     trace_ioasid_smmuv3_event(smmu_event_name(ev->type), ev->type,
@@ -312,9 +311,13 @@ static void smmu_record_event(IoasidSMMUv3State *s, SmmuEvent *ev)
         smmu_gerror(s, R_GERROR_EVENTQ_ABT_ERR_MASK);
         return;
     }
-    was_empty = smmu_q_empty(prod, q->cons, n);
     q->prod = (q->prod & SMMU_Q_OVF) | smmu_q_inc(prod, n);
-    if (was_empty && FIELD_EX32(s->irq_ctrl, IRQ_CTRL, EVENTQ_IRQEN)) {
+    /*
+     * Signalled for every record, not only on the empty -> non-empty
+     * transition: a driver that samples PROD before updating CONS never
+     * misses a record (the edge-triggered SPI coalesces).
+     */
+    if (FIELD_EX32(s->irq_ctrl, IRQ_CTRL, EVENTQ_IRQEN)) {
         if (!smmu_signal(s, SMMU_IRQ_EVTQ, s->eventq_irq_cfg0,
                          s->eventq_irq_cfg1)) {
             smmu_gerror(s, R_GERROR_MSI_EVENTQ_ABT_ERR_MASK);
@@ -719,6 +722,10 @@ static bool smmu_decode_cd(IoasidSMMUv3State *s, const SmmuSte *ste,
     /* IPS beyond the OAS (or the IAS under stage 2) is capped. */
     c->oas = smmu_decode_pa(s, CD_IPS(w[0]));
 
+    if ((!c->arm_epd0 && c->arm_tsz < 16) ||
+        (!c->arm_epd1 && c->arm_t1sz < 16)) {
+        return smmu_bad_cd(ev, sid, ssid, "TxSZ < 16 needs IDR5.VAX");
+    }
     if (!c->arm_epd0 && !smmu_granule_ok(s, c->arm_granule)) {
         return smmu_bad_cd(ev, sid, ssid, "unsupported TG0");
     }
@@ -1151,12 +1158,16 @@ static void smmu_tlbi_range(IoasidSMMUv3State *s, const uint64_t *cmd,
     if (s->ril && tg) {
         /* 4.4.1.1 range: (NUM + 1) * 2^SCALE pages of the TG granule. */
         unsigned pshift = 12 + 2 * (tg - 1);
-        uint64_t pages = (CMD_NUM(cmd[0]) + 1ULL) << CMD_SCALE(cmd[0]);
-        uint64_t len = pages << pshift;
+        unsigned scale = CMD_SCALE(cmd[0]);
+        uint64_t len = (CMD_NUM(cmd[0]) + 1ULL) << pshift;
 
         *start &= ~((1ULL << pshift) - 1);
-        *last = (len && *start + len > *start) ? *start + len - 1
-                                                : UINT64_MAX;
+        if (scale + pshift + 5 >= 64) {
+            *last = UINT64_MAX;                 /* covers everything */
+        } else {
+            len <<= scale;
+            *last = *start + len > *start ? *start + len - 1 : UINT64_MAX;
+        }
     } else {
         /* A single address: every entry that contains it. */
         *last = addr;
@@ -1727,6 +1738,8 @@ static void smmu_realize(DeviceState *dev, Error **errp)
     s->idr[1] = FIELD_DP32(s->idr[1], IDR1, EVENTQS, SMMU_EVENTQS);
     s->idr[1] = FIELD_DP32(s->idr[1], IDR1, CMDQS, SMMU_CMDQS);
     s->idr[3] = FIELD_DP32(s->idr[3], IDR3, RIL, s->ril);
+    /* Memory attributes are not modelled: STE.S2FWB has nothing to force. */
+    s->idr[3] = FIELD_DP32(s->idr[3], IDR3, FWB, s->fwb);
     s->idr[5] = FIELD_DP32(s->idr[5], IDR5, OAS, s->oas_enc);
 
     memory_region_init_io(&s->mmio, OBJECT(s), &smmu_mmio_ops, s,
@@ -1809,6 +1822,7 @@ static const Property smmu_properties[] = {
     DEFINE_PROP_UINT8("oas", IoasidSMMUv3State, oas, 44),
     DEFINE_PROP_STRING("granules", IoasidSMMUv3State, granules),
     DEFINE_PROP_BOOL("ril", IoasidSMMUv3State, ril, true),
+    DEFINE_PROP_BOOL("fwb", IoasidSMMUv3State, fwb, true),
 };
 
 static void smmu_instance_init(Object *obj)

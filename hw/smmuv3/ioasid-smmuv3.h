@@ -56,6 +56,7 @@ struct IoasidSMMUv3State {
     uint8_t oas;            /* output address size in bits            */
     char *granules;         /* e.g. "4k,16k,64k"                      */
     bool ril;               /* advertise range invalidation (IDR3.RIL) */
+    bool fwb;               /* advertise stage-2 force write-back      */
 
     /* Identification, computed at realize */
     uint32_t idr[6];

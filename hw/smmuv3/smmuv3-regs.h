@@ -242,7 +242,7 @@ REG32(PRIQ_CONS, 0xcc)
 #define CMD_VMID(w)             extract64((w), 32, 16)
 #define CMD_ASID(w)             extract64((w), 48, 16)
 #define CMD_NUM(w)              extract64((w), 12, 5)
-#define CMD_SCALE(w)            extract64((w), 20, 5)
+#define CMD_SCALE(w)            extract64((w), 20, 6)
 #define CMD_SYNC_CS(w)          extract64((w), 12, 2)
 #define CMD_SYNC_MSIDATA(w)     extract64((w), 32, 32)
 /* word 1 */

@@ -489,7 +489,7 @@ static void test_reset(void)
     g_assert_cmphex(idr1 >> 16 & 0x1f, ==, 19);         /* EVENTQS */
     g_assert_cmphex(idr1 >> 21 & 0x1f, ==, 19);         /* CMDQS */
     g_assert_cmphex(idr1 >> 11 & 0x1f, ==, 0);          /* no PRIQ */
-    g_assert_cmphex(rl(s, IDR3), ==, 1 << 10);          /* RIL */
+    g_assert_cmphex(rl(s, IDR3), ==, 1 << 10 | 1 << 8); /* RIL, FWB */
     g_assert_cmphex(idr5, ==, 4 | 7 << 4);              /* OAS 44, 4/16/64K */
     g_assert_cmphex(rl(s, AIDR), ==, 0x02);
     g_assert_cmphex(rl(s, IIDR), ==, 0);
@@ -532,7 +532,8 @@ static void test_props(void)
                          "-global ioasid-smmuv3.ssidsize=8 "
                          "-global ioasid-smmuv3.oas=48 "
                          "-global ioasid-smmuv3.granules=4k,64k "
-                         "-global ioasid-smmuv3.ril=off");
+                         "-global ioasid-smmuv3.ril=off "
+                         "-global ioasid-smmuv3.fwb=off");
 
     g_assert_cmphex(rl(s, IDR0) & 3, ==, 2);            /* S1P only */
     g_assert_cmphex(rl(s, IDR0) >> 18 & 1, ==, 0);      /* no VMID16 */
@@ -1093,6 +1094,66 @@ static void test_garbage(void)
     smmu_stop(s);
 }
 
+/* Event queue and GERROR interrupts as MSIs (IRQ_CFG0 address != 0). */
+static void test_msi(void)
+{
+    Smmu *s = smmu_start(NULL);
+    uint64_t evt_msi = galloc(s, 8, 8), gerr_msi = galloc(s, 8, 8);
+    uint64_t rec[4];
+
+    smmu_enable(s, 8, false);
+    wq(s, 0xb0, evt_msi);                   /* EVENTQ_IRQ_CFG0 */
+    wl(s, 0xb8, 0xe7e7);                    /* EVENTQ_IRQ_CFG1 */
+    wq(s, 0x68, gerr_msi);                  /* GERROR_IRQ_CFG0 */
+    wl(s, 0x70, 0x6e6e);                    /* GERROR_IRQ_CFG1 */
+    /* Disabled: no MSI. */
+    td_fill(s, 0x1000, 4, 0, UINT32_MAX);   /* C_BAD_STE */
+    evt_expect(s, C_BAD_STE, rec);
+    g_assert_cmphex(qtest_readl(s->qts, evt_msi), ==, 0);
+    wl(s, IRQ_CTRL, 0x5);
+    g_assert_cmphex(rl(s, IRQ_CTRLACK), ==, 0x5);
+    td_fill(s, 0x1000, 4, 0, UINT32_MAX);
+    evt_expect(s, C_BAD_STE, rec);
+    g_assert_cmphex(qtest_readl(s->qts, evt_msi), ==, 0xe7e7);
+    /* A command error: GERROR.CMDQ_ERR and its MSI. */
+    cmd_submit(s, 0x7f, 0);
+    g_assert_cmphex(rl(s, GERROR) ^ rl(s, GERRORN), ==, GERROR_CMDQ_ERR);
+    g_assert_cmphex(qtest_readl(s->qts, gerr_msi), ==, 0x6e6e);
+    /* An event MSI to nowhere: GERROR.MSI_EVENTQ_ABT_ERR. */
+    wq(s, 0xb0, NO_MEMORY);
+    td_fill(s, 0x1000, 4, 0, UINT32_MAX);
+    g_assert_cmphex(rl(s, GERROR) ^ rl(s, GERRORN), ==,
+                    GERROR_CMDQ_ERR | 1 << 5);
+    smmu_stop(s);
+}
+
+/* CD.HA / CD.HD: hardware access flag and dirty state updates. */
+static void test_httu(void)
+{
+    Smmu *s = smmu_start(NULL);
+    uint64_t pa = galloc(s, 4096, 4096), va = 0x300000, leaf, cd;
+    Pgt p;
+
+    smmu_enable(s, 8, false);
+    setup_s1(s, &p, 12, 3);
+    cd = r64(s, s->strtab + TESTDEV_SID * 64) & 0x000fffffffffffc0ULL;
+    w64(s, cd, r64(s, cd) | 1ULL << 43 | 1ULL << 42);     /* HA, HD */
+    leaf = pgt_leaf(s, &p, va);
+    /* AF clear, writable-clean (DBM with AP[2] read-only). */
+    w64(s, leaf, pa | ((S1_RO | 1ULL << 51) & ~PTE_AF));
+    g_assert_cmpuint(td_run(s, IOASID_TESTDEV_CMD_COPY, va, va + 0x800, 16,
+                            0, 0), ==, IOASID_TESTDEV_RES_OK);
+    /* The read set AF; the write made the page dirty (AP[2] cleared). */
+    g_assert_cmphex(r64(s, leaf), ==, pa | S1_RW | 1ULL << 51);
+    evt_expect_none(s);
+    /* Without DBM a read-only page stays read-only. */
+    w64(s, leaf, pa | S1_RO);
+    cmd(s, CMD_TLBI_NH_ASID(3), 0);
+    g_assert_cmpuint(td_fill(s, va, 4, 0, UINT32_MAX), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    smmu_stop(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1117,6 +1178,8 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-smmuv3/evtq-overflow", test_evtq_overflow);
     qtest_add_func("/ioasid-smmuv3/tlb-inv", test_tlb_inv);
     qtest_add_func("/ioasid-smmuv3/cmdq", test_cmdq);
+    qtest_add_func("/ioasid-smmuv3/msi", test_msi);
+    qtest_add_func("/ioasid-smmuv3/httu", test_httu);
     qtest_add_func("/ioasid-smmuv3/garbage", test_garbage);
     return g_test_run();
 }

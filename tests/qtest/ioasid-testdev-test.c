@@ -671,6 +671,17 @@ static void test_faults(void)
                      ==, IOASID_TESTDEV_RES_OK);
     g_assert_cmphex(rd64(t, IOASID_TESTDEV_FAULT_ADDR), ==, 0);
 
+    /*
+     * DMA at the device's own registers (a FILL of CMD would start
+     * commands from inside a command): refused, the operation faults.
+     */
+    wr(t, IOASID_TESTDEV_PATTERN, IOASID_TESTDEV_CMD_FILL);
+    g_assert_cmpuint(run(t, IOASID_TESTDEV_CMD_FILL, 0,
+                         t->bar.addr + IOASID_TESTDEV_CMD, 4, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(rd64(t, IOASID_TESTDEV_FAULT_ADDR), ==,
+                    t->bar.addr + IOASID_TESTDEV_CMD);
+
     /* Bus mastering off: the DMA faults (and does not hang). */
     qpci_config_writew(t->dev, PCI_COMMAND, PCI_COMMAND_MEMORY);
     g_assert_cmpuint(run(t, IOASID_TESTDEV_CMD_COPY, buf, buf + 4096, 64, 0),

@@ -140,7 +140,14 @@ REG64(IQERCD, 0xb0)                     /* 11.4.9.9 Inv. Queue Error Record */
     FIELD(IQERCD, IQEI, 0, 4)
     FIELD(IQERCD, ICESID, 32, 16)
     FIELD(IQERCD, ITESID, 48, 16)
-REG64(IRTA, 0xb8)
+REG64(IRTA, 0xb8)                       /* 11.4.9.10 Int. Remap Table Addr */
+    FIELD(IRTA, S, 0, 4)
+    FIELD(IRTA, EIME, 11, 1)
+    FIELD(IRTA, IRTA, 12, 52)
+
+/* Interrupt address range (5.1.2): DMA writes there are interrupts. */
+#define VTD_MSI_BASE            0xfee00000ULL
+#define VTD_MSI_SIZE            0x100000ULL
 
 /*
  * Fault recording registers at CAP.FRO * 16 (11.4.10.1), IOTLB registers
@@ -416,6 +423,12 @@ struct IoasidVtdState {
     uint32_t fault_next;        /* next fault record to write */
     uint64_t iqh, iqt, iqa, iqercd;
     uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
+    uint64_t irta;
+    uint64_t irt;               /* interrupt remapping table, by SIRTP */
+    uint64_t irt_eime;          /* IRTA S / EIME latched by SIRTP */
+
+    MemoryRegion ioapic_mr;     /* the IOAPIC's interrupt requests */
+    AddressSpace ioapic_as;
 };
 
 /* A translation request, as seen by the remapping hardware. */
@@ -449,6 +462,15 @@ IoasidDmaStatus vtd_ioasid_ats_translate(IoasidIOMMU *iommu,
                                          const IoasidDmaRequest *req,
                                          bool no_write,
                                          IoasidAtsCompletion *cpl);
+
+/* vtd-ir.c */
+void vtd_ir_init(IoasidVtdState *s);
+void vtd_ir_set_table(IoasidVtdState *s);
+bool vtd_ir_iec_dsc(IoasidVtdState *s, const uint64_t *d);
+MemTxResult vtd_ir_request(IoasidVtdState *s, hwaddr offset, uint64_t val,
+                           unsigned size, uint16_t sid);
+int vtd_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
+                  uint16_t sid);
 
 /* vtd-inval.c */
 void vtd_ccmd_write(IoasidVtdState *s);

@@ -237,8 +237,10 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
         vtd_devtlb_inv(s, FIELD_EX64(d[0], DSC_PDT, SID), pasid, d[1],
                        d[1] & 1);
         return true;
+    case VTD_DSC_IEC:
+        return vtd_ir_iec_dsc(s, d);
     default:
-        /* IEC (ECAP.IR = 0), page group response (ECAP.PRS = 0), ... */
+        /* page group response (ECAP.PRS = 0), ... */
         return false;
     }
 }

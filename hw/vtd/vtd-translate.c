@@ -30,8 +30,6 @@
 #include "vtd-internal.h"
 #include "trace.h"
 
-#define VTD_MSI_BASE            0xfee00000ULL
-#define VTD_MSI_SIZE            0x100000ULL
 #define VTD_PAGE_MASK           (~0xfffULL)
 
 /*
@@ -565,12 +563,14 @@ static int vtd_iommu_notify_flag_changed(IOMMUMemoryRegion *iommu,
     return 0;
 }
 
-/* Interrupt range 0xFEEx_xxxx (3.15): DMA writes there are interrupts. */
+/* Interrupt range 0xFEEx_xxxx (5.1.2): DMA writes there are interrupts. */
 static MemTxResult vtd_msi_write(void *opaque, hwaddr addr, uint64_t val,
                                  unsigned size, MemTxAttrs attrs)
 {
-    return address_space_write(&address_space_memory, VTD_MSI_BASE + addr,
-                               attrs, &val, size);
+    IoasidVtdAS *vas = opaque;
+    uint16_t sid = attrs.unspecified ? vtd_as_sid(vas) : attrs.requester_id;
+
+    return vtd_ir_request(vas->s, addr, val, size, sid);
 }
 
 static MemTxResult vtd_msi_read(void *opaque, hwaddr addr, uint64_t *val,
@@ -670,10 +670,13 @@ IoasidDmaStatus vtd_ioasid_dma_rw(IoasidIOMMU *iommu,
     attrs.requester_id = req->rid;
     if (write && req->pasid == IOASID_PCI_NO_PASID &&
         req->addr >= VTD_MSI_BASE && req->addr < VTD_MSI_BASE + VTD_MSI_SIZE) {
-        /* An interrupt request, not remapped (ECAP.IR = 0). */
-        return address_space_write(&address_space_memory, req->addr, attrs,
-                                   buf, req->len) == MEMTX_OK ?
-               IOASID_DMA_OK : IOASID_DMA_FAULT;
+        /* An interrupt request (5.1.2). */
+        uint32_t data = 0;
+
+        memcpy(&data, buf, MIN(req->len, 4));
+        vtd_ir_request(s, req->addr - VTD_MSI_BASE, le32_to_cpu(data),
+                       req->len, req->rid);
+        return IOASID_DMA_OK;
     }
     if (vtd_translate(s, &vr, true, &res, &reason)) {
         *fault_addr = req->addr;

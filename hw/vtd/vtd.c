@@ -4,7 +4,8 @@
  * Written from the Intel Virtualization Technology for Directed I/O
  * Architecture Specification (rev 4.x / 5.x).  Register semantics follow
  * chapter 11; primary fault logging chapter 7.2 / 7.3; the translation
- * structures live in vtd-translate.c, invalidation in vtd-inval.c.
+ * structures live in vtd-translate.c, invalidation in vtd-inval.c,
+ * interrupt remapping in vtd-ir.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -174,6 +175,24 @@ static void vtd_gcmd_write(IoasidVtdState *s, uint32_t val)
     case R_GSTS_WBFS_MASK:
         /* CAP.RWBF = 0: nothing buffered; WBFS reads 0 (done). */
         break;
+    case R_GSTS_IRTPS_MASK:
+        if (!FIELD_EX64(s->ecap, ECAP, IR)) {
+            goto unsupported;
+        }
+        vtd_ir_set_table(s);
+        break;
+    case R_GSTS_IRES_MASK:
+        if (!FIELD_EX64(s->ecap, ECAP, IR)) {
+            goto unsupported;
+        }
+        s->gsts = FIELD_DP32(s->gsts, GSTS, IRES, !!(val & R_GSTS_IRES_MASK));
+        break;
+    case R_GSTS_CFIS_MASK:
+        if (!FIELD_EX64(s->ecap, ECAP, IR)) {
+            goto unsupported;
+        }
+        s->gsts = FIELD_DP32(s->gsts, GSTS, CFIS, !!(val & R_GSTS_CFIS_MASK));
+        break;
     case R_GSTS_QIES_MASK:
         if (val & R_GSTS_QIES_MASK) {
             s->iqh = 0;
@@ -189,9 +208,9 @@ static void vtd_gcmd_write(IoasidVtdState *s, uint32_t val)
         }
         break;
     default:
+    unsupported:
         qemu_log_mask(LOG_GUEST_ERROR, "ioasid-vtd: GCMD command 0x%08x "
-                      "not supported (ECAP.IR = 0, CAP.AFL = 0); ignored\n",
-                      cmds);
+                      "of a capability not advertised; ignored\n", cmds);
         break;
     }
 }
@@ -244,9 +263,10 @@ static uint64_t vtd_reg_read64(IoasidVtdState *s, hwaddr a, bool *ok)
         return s->iva;
     case A_IOTLB:
         return s->iotlb_reg;
+    case A_IRTA:
+        return s->irta;
     case A_AFLOG:
     case A_PMEN & ~7:
-    case A_IRTA:
         return 0;               /* not implemented: reads 0 (reserved) */
     default:
         *ok = false;
@@ -452,6 +472,12 @@ static void vtd_mmio_write(void *opaque, hwaddr addr, uint64_t val,
                       "register 0x%" HWADDR_PRIx "\n", addr);
         return;
     case A_IRTA:
+        if (FIELD_EX64(s->ecap, ECAP, IR)) {
+            s->irta = vtd_merge(s->irta, addr, val, size) &
+                      (R_IRTA_IRTA_MASK | R_IRTA_EIME_MASK | R_IRTA_S_MASK);
+            return;
+        }
+        /* fall through */
     case A_AFLOG:
     case A_PMEN & ~7:
         qemu_log_mask(LOG_GUEST_ERROR, "ioasid-vtd: write to register "
@@ -510,6 +536,11 @@ static void vtd_init_caps(IoasidVtdState *s)
     cap = FIELD_DP64(cap, CAP, DWD, 1);
     cap = FIELD_DP64(cap, CAP, DRD, 1);
     cap = FIELD_DP64(cap, CAP, ESRTPS, 1);            /* SRTP flushes */
+    if (x86_iommu_ir_supported(x86)) {
+        cap = FIELD_DP64(cap, CAP, ESIRTPS, 1);       /* no IEC to flush */
+        ecap = FIELD_DP64(ecap, ECAP, IR, 1);
+        ecap = FIELD_DP64(ecap, ECAP, EIM, 1);
+    }
     if (s->scalable && s->fs) {
         cap = FIELD_DP64(cap, CAP, FS1GP, 1);
         cap = FIELD_DP64(cap, CAP, FS5LP, s->fs5lp);
@@ -562,6 +593,7 @@ static void vtd_reset_regs(IoasidVtdState *s)
     s->ics = 0;
     s->iectl = R_IECTL_IM_MASK;     /* IM reset value 1 */
     s->iedata = s->ieaddr = s->ieuaddr = 0;
+    s->irta = s->irt = s->irt_eime = 0;
     if (s->iotlb) {
         vtd_iotlb_flush_all(s);
     }
@@ -572,16 +604,6 @@ static void vtd_reset_hold(Object *obj, ResetType type)
     vtd_reset_regs(IOASID_VTD(obj));
 }
 
-static void vtd_instance_init(Object *obj)
-{
-    /*
-     * Interrupt remapping is not implemented: default intremap=off (the
-     * base class would pick "on" under TCG).  An explicit intremap=on is
-     * refused at realize.
-     */
-    X86_IOMMU_DEVICE(obj)->intr_supported = ON_OFF_AUTO_OFF;
-}
-
 static void vtd_realize(DeviceState *dev, Error **errp)
 {
     IoasidVtdState *s = IOASID_VTD(dev);
@@ -589,11 +611,6 @@ static void vtd_realize(DeviceState *dev, Error **errp)
     PCMachineState *pcms =
         PC_MACHINE(object_dynamic_cast(qdev_get_machine(), TYPE_PC_MACHINE));
 
-    if (x86_iommu_ir_supported(x86)) {
-        error_setg(errp, "ioasid-vtd: interrupt remapping is not "
-                   "implemented; use intremap=off");
-        return;
-    }
     if (s->aw_bits != 39 && s->aw_bits != 48 && s->aw_bits != 57) {
         error_setg(errp, "ioasid-vtd: aw-bits must be 39, 48 or 57 (got %u)",
                    s->aw_bits);
@@ -639,6 +656,10 @@ static void vtd_realize(DeviceState *dev, Error **errp)
         return;
     }
     pci_setup_iommu(s->bus, &vtd_pci_iommu_ops, s);
+    if (x86_iommu_ir_supported(x86)) {
+        vtd_ir_init(s);
+        X86_MACHINE(pcms)->ioapic_as = &s->ioapic_as;
+    }
     vtd_reset_regs(s);
 }
 
@@ -685,6 +706,9 @@ static const VMStateDescription vtd_vmstate = {
         VMSTATE_UINT32(iedata, IoasidVtdState),
         VMSTATE_UINT32(ieaddr, IoasidVtdState),
         VMSTATE_UINT32(ieuaddr, IoasidVtdState),
+        VMSTATE_UINT64(irta, IoasidVtdState),
+        VMSTATE_UINT64(irt, IoasidVtdState),
+        VMSTATE_UINT64(irt_eime, IoasidVtdState),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -709,6 +733,7 @@ static void vtd_class_init(ObjectClass *klass, void *data)
     IoasidIOMMUClass *ic = IOASID_IOMMU_CLASS(klass);
 
     x86c->realize = vtd_realize;
+    x86c->int_remap = vtd_int_remap;
     rc->phases.hold = vtd_reset_hold;
     dc->vmsd = &vtd_vmstate;
     dc->desc = "Intel VT-d remapping unit (qemu-ioasid)";
@@ -725,7 +750,6 @@ static const TypeInfo vtd_types[] = {
         .name = TYPE_IOASID_VTD,
         .parent = TYPE_X86_IOMMU_DEVICE,
         .instance_size = sizeof(IoasidVtdState),
-        .instance_init = vtd_instance_init,
         .class_init = vtd_class_init,
         .interfaces = (InterfaceInfo[]) {
             { TYPE_IOASID_IOMMU },

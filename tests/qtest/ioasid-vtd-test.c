@@ -52,6 +52,7 @@
 #define IEADDR          0xa8
 #define IEUADDR         0xac
 #define IQERCD          0xb0
+#define IRTA            0xb8
 #define FRCD            0x400
 #define IVA             0x500
 #define IOTLB           0x508
@@ -59,6 +60,9 @@
 #define GSTS_TES        (1u << 31)
 #define GSTS_RTPS       (1u << 30)
 #define GSTS_QIES       (1u << 26)
+#define GSTS_IRES       (1u << 25)
+#define GSTS_IRTPS      (1u << 24)
+#define GSTS_CFIS       (1u << 23)
 #define FSTS_PFO        (1u << 0)
 #define FSTS_PPF        (1u << 1)
 #define FSTS_IQE        (1u << 4)
@@ -156,7 +160,8 @@ static void w64(T *t, uint32_t off, uint64_t v)
 /* One global command: current status with @bit set or cleared. */
 static void gcmd(T *t, uint32_t bit, bool on)
 {
-    uint32_t sts = r32(t, GSTS) & (GSTS_TES | GSTS_QIES);
+    uint32_t sts = r32(t, GSTS) & (GSTS_TES | GSTS_QIES | GSTS_IRES |
+                                   GSTS_CFIS);
 
     w32(t, GCMD, on ? sts | bit : sts & ~bit);
 }
@@ -386,7 +391,9 @@ static void test_reset_values(void)
     g_assert_cmphex((cap >> 4) & 1, ==, 0);             /* RWBF */
     g_assert_cmphex((cap >> 59) & 1, ==, 0);            /* PI */
     g_assert_cmphex(ecap & 3, ==, 3);                   /* C, QI */
-    g_assert_cmphex((ecap >> 3) & 1, ==, 0);            /* IR */
+    g_assert_cmphex((ecap >> 3) & 1, ==, 1);            /* IR */
+    g_assert_cmphex((ecap >> 4) & 1, ==, 1);            /* EIM */
+    g_assert_cmphex(cap >> 62, ==, 3);                  /* ESIRTPS ESRTPS */
     g_assert_cmphex((ecap >> 2) & 1, ==, 0);            /* DT */
     g_assert_cmphex((ecap >> 6) & 1, ==, 1);            /* PT */
     g_assert_cmphex(((ecap >> 8) & 0x3ff) * 16, ==, IVA);
@@ -418,6 +425,7 @@ static void test_reset_values(void)
     g_assert_cmphex(r64(t, IQERCD), ==, 0);
     g_assert_cmphex(r64(t, IVA), ==, 0);
     g_assert_cmphex(r64(t, IOTLB), ==, 0);
+    g_assert_cmphex(r64(t, IRTA), ==, 0);
     for (int i = 0; i < 8; i++) {
         g_assert_cmphex(r64(t, FRCD + i * 16), ==, 0);
         g_assert_cmphex(r64(t, FRCD + i * 16 + 8), ==, 0);
@@ -925,7 +933,7 @@ static void test_qi_errors_and_wait(void)
     w32(t, FEDATA, 0x55);
     w32(t, FECTL, 0);
     iq_put(t, 0x1 | (1 << 4), 0);                       /* good: CC global */
-    iq_put(t, 0x4, 0);                                  /* IEC: no IR */
+    iq_put(t, 0x9, 0);                  /* page group response: PRS = 0 */
     iq_put(t, 0x5 | (1 << 5) | (1ULL << 32), MEM_STATUS);
     qtest_writel(t->qts, MEM_STATUS, 0);
     w64(t, IQT, t->iq_tail * 16);
@@ -969,6 +977,88 @@ static void test_qi_256(void)
     t_stop(t);
 }
 
+/* An interrupt request (DMA write to 0xFEEx_xxxx) from the testdev. */
+static uint32_t irq_req(T *t, uint32_t handle, bool remappable)
+{
+    uint64_t addr = 0xfee00000ULL | ((handle & 0x7fff) << 5) |
+                    ((handle >> 15) << 2) | (remappable ? 1 << 4 : 0);
+
+    return dma_fill(t, addr, 4, 0, 0, 0);
+}
+
+static void test_intremap(void)
+{
+    T *t = t_start("");
+    uint64_t irt = page(t), hi;
+    uint64_t irte_lo = 1 | (0x40ULL << 16);             /* P, vector 0x40 */
+    uint64_t irte_hi = TESTDEV_SID | (1ULL << 18);      /* SVT 01, SQ 00 */
+
+    wq(t, irt + 5 * 16, irte_lo);
+    wq(t, irt + 5 * 16 + 8, irte_hi);
+    wq(t, irt + 7 * 16, irte_lo);
+    wq(t, irt + 7 * 16 + 8, (TESTDEV_SID + 8) | (1ULL << 18));
+    wq(t, irt + 8 * 16, irte_lo | (1 << 13));           /* reserved */
+    wq(t, irt + 8 * 16 + 8, irte_hi);
+    w64(t, IRTA, irt | 7);                              /* 256 entries */
+    gcmd(t, GSTS_IRTPS, true);
+    g_assert_cmphex(r32(t, GSTS) & GSTS_IRTPS, ==, GSTS_IRTPS);
+    /* IRE off: requests pass untranslated. */
+    g_assert_cmpuint(irq_req(t, 6, true), ==, RES_OK);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    gcmd(t, GSTS_IRES, true);
+    g_assert_cmphex(r32(t, GSTS) & GSTS_IRES, ==, GSTS_IRES);
+
+    /* Present IRTE with a matching source id: delivered, no fault. */
+    g_assert_cmpuint(irq_req(t, 5, true), ==, RES_OK);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    /* Not present: 22h, FI[63:48] = index */
+    irq_req(t, 6, true);
+    hi = frcd_hi(t, 0, 6ULL << 48);
+    g_assert_cmphex(FR(hi), ==, 0x22);
+    frcd_clear(t, 0);
+    /* Index beyond the table: 21h */
+    irq_req(t, 300, true);
+    g_assert_cmphex(FR(frcd_hi(t, 1, 300ULL << 48)), ==, 0x21);
+    frcd_clear(t, 1);
+    /* Source-id verification failure: 26h */
+    irq_req(t, 7, true);
+    g_assert_cmphex(FR(frcd_hi(t, 2, 7ULL << 48)), ==, 0x26);
+    frcd_clear(t, 2);
+    /* Reserved bit in the IRTE: 24h */
+    irq_req(t, 8, true);
+    g_assert_cmphex(FR(frcd_hi(t, 3, 8ULL << 48)), ==, 0x24);
+    frcd_clear(t, 3);
+    /* Compatibility format while CFIS = 0: 25h; allowed with CFI. */
+    irq_req(t, 0, false);
+    g_assert_cmphex(FR(frcd_hi(t, 4, 0)), ==, 0x25);
+    frcd_clear(t, 4);
+    gcmd(t, GSTS_CFIS, true);
+    g_assert_cmphex(r32(t, GSTS) & GSTS_CFIS, ==, GSTS_CFIS);
+    g_assert_cmpuint(irq_req(t, 0, false), ==, RES_OK);
+    g_assert_cmphex(r32(t, FSTS) & 0xff, ==, 0);
+
+    /* Interrupt entry cache invalidation: global, index-selective. */
+    iq_enable(t);
+    iq_put(t, 0x4, 0);
+    iq_put(t, 0x4 | (1 << 4) | (2ULL << 27) | (5ULL << 32), 0);
+    iq_sync(t);
+    iq_put(t, 0x4 | (1ULL << 50), 0);                   /* reserved */
+    w64(t, IQT, t->iq_tail * 16);
+    g_assert_cmphex(r32(t, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+    t_stop(t);
+
+    /* intremap=off: not advertised, IRTA and IEC descriptors rejected. */
+    t = t_start("intremap=off");
+    g_assert_cmphex((r64(t, ECAP) >> 3) & 1, ==, 0);
+    w64(t, IRTA, 0x1000);
+    g_assert_cmphex(r64(t, IRTA), ==, 0);
+    iq_enable(t);
+    iq_put(t, 0x4, 0);
+    w64(t, IQT, t->iq_tail * 16);
+    g_assert_cmphex(r32(t, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+    t_stop(t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -990,5 +1080,6 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-vtd/inval/qi-errors-wait",
                    test_qi_errors_and_wait);
     qtest_add_func("/ioasid-vtd/inval/qi-256", test_qi_256);
+    qtest_add_func("/ioasid-vtd/intremap", test_intremap);
     return g_test_run();
 }

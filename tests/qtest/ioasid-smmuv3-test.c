@@ -1066,6 +1066,13 @@ static void test_garbage(void)
 
     smmu_enable(s, 8, false);
     for (i = 0; i < 64; i++) {
+        uint8_t junk[0x4000];
+
+        /* Random CDs and tables where the pointers below lead. */
+        for (j = 0; j < sizeof(junk); j++) {
+            junk[j] = g_test_rand_int();
+        }
+        qtest_memwrite(s->qts, RAM_BASE, junk, sizeof(junk));
         for (j = 0; j < 8; j++) {
             ste[j] = (uint64_t)g_test_rand_int() << 32 | g_test_rand_int();
         }
@@ -1074,6 +1081,11 @@ static void test_garbage(void)
         if (i & 1) {
             ste[0] = (ste[0] & ~0x000fffffffffffc0ULL) | (RAM_BASE + 0x1000);
             ste[3] = RAM_BASE + 0x2000;
+            /* A plausible S1CDMax and Config half the time. */
+            if (i & 4) {
+                ste[0] = (ste[0] & ~(0x1fULL << 59 | 0xeULL)) |
+                         STE_CFG(4 + (i >> 3) % 4) | 2ULL << 59;
+            }
         }
         write_ste(s, TESTDEV_SID, ste);
         cmd(s, CMD_CFGI_STE(TESTDEV_SID), 0);

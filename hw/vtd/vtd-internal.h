@@ -422,6 +422,7 @@ struct IoasidVtdState {
     uint64_t frcd[VTD_NFR * 2];
     uint32_t fault_next;        /* next fault record to write */
     uint64_t iqh, iqt, iqa, iqercd;
+    bool iq_busy;               /* processing the queue (re-entrancy) */
     uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
     uint64_t irta;
     uint64_t irt;               /* interrupt remapping table, by SIRTP */

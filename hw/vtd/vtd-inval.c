@@ -215,7 +215,8 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
             (g == 3 && am > FIELD_EX64(s->cap, CAP, MAMV))) {
             return false;
         }
-        trace_ioasid_vtd_inv_piotlb(g, did, pasid, d[1] & R_DSC_HI_ADDR_MASK, am);
+        trace_ioasid_vtd_inv_piotlb(g, did, pasid,
+                                    d[1] & R_DSC_HI_ADDR_MASK, am);
         if (g == 2) {
             ioasid_iotlb_inv_as(s->iotlb, did, pasid);
         } else {
@@ -255,30 +256,28 @@ static void vtd_iq_error(IoasidVtdState *s, unsigned iqei, uint64_t head)
     vtd_fault_event(s);
 }
 
-void vtd_iq_process(IoasidVtdState *s)
+static void vtd_iq_run(IoasidVtdState *s, bool dw, unsigned dsz, uint64_t n,
+                       uint64_t base, uint64_t head)
 {
-    bool dw = FIELD_EX64(s->iqa, IQA, DW);
-    unsigned dsz = dw ? 32 : 16;
-    uint64_t n = (1ULL << (FIELD_EX64(s->iqa, IQA, QS) + 12)) / dsz;
-    uint64_t base = s->iqa & R_IQA_IQA_MASK;
-    uint64_t head = (s->iqh & R_IQH_QH_MASK) / dsz;
-    uint64_t tail;
-
-    if (!FIELD_EX32(s->gsts, GSTS, QIES) || FIELD_EX32(s->fsts, FSTS, IQE)) {
-        return;
-    }
-    if (dw && (s->iqt & (1 << 4))) {
-        vtd_iq_error(s, VTD_IQEI_TAIL_ALIGN, head);
-        return;
-    }
-    tail = (s->iqt & R_IQT_QT_MASK) / dsz;
-    if (tail >= n) {
-        vtd_iq_error(s, VTD_IQEI_INVALID_DSC, head);
-        return;
-    }
-    /* Bounded by the queue size whatever the guest wrote. */
-    for (uint64_t i = 0; i < n && head != tail; i++) {
+    /*
+     * Bounded by the queue size whatever the guest wrote.  IQT is re-read
+     * after each descriptor: a status write may have moved it.
+     */
+    for (uint64_t i = 0; i < n; i++) {
         uint64_t d[4] = { 0 };
+        uint64_t tail = (s->iqt & R_IQT_QT_MASK) / dsz;
+
+        if (dw && (s->iqt & (1 << 4))) {
+            vtd_iq_error(s, VTD_IQEI_TAIL_ALIGN, head);
+            return;
+        }
+        if (tail >= n) {
+            vtd_iq_error(s, VTD_IQEI_INVALID_DSC, head);
+            return;
+        }
+        if (head == tail) {
+            return;
+        }
 
         if (address_space_read(&address_space_memory, base + head * dsz,
                                MEMTXATTRS_UNSPECIFIED, d, dsz) != MEMTX_OK) {
@@ -296,4 +295,21 @@ void vtd_iq_process(IoasidVtdState *s)
         head = (head + 1) % n;
         s->iqh = head * dsz;
     }
+}
+
+void vtd_iq_process(IoasidVtdState *s)
+{
+    bool dw = FIELD_EX64(s->iqa, IQA, DW);
+    unsigned dsz = dw ? 32 : 16;
+    uint64_t n = (1ULL << (FIELD_EX64(s->iqa, IQA, QS) + 12)) / dsz;
+    uint64_t base = s->iqa & R_IQA_IQA_MASK;
+    uint64_t head = (s->iqh & R_IQH_QH_MASK) / dsz;
+
+    if (!FIELD_EX32(s->gsts, GSTS, QIES) || FIELD_EX32(s->fsts, FSTS, IQE) ||
+        s->iq_busy) {
+        return;                 /* not enabled, stopped, or re-entered */
+    }
+    s->iq_busy = true;
+    vtd_iq_run(s, dw, dsz, n, base, head);
+    s->iq_busy = false;
 }

@@ -86,7 +86,8 @@ void vtd_record_fault(IoasidVtdState *s, const VtdReq *req, uint8_t reason)
                   req->access & IOASID_PERM_WRITE ? "write" : "read",
                   req->access & IOASID_PERM_EXEC ? " exec" : "",
                   req->priv ? " priv" : "");
-    trace_ioasid_vtd_fault(req->sid, req->pasid, req->addr, req->access, reason);
+    trace_ioasid_vtd_fault(req->sid, req->pasid, req->addr, req->access,
+                           reason);
 
     if (FIELD_EX32(s->fsts, FSTS, PFO)) {
         return;                 /* overflow pending: fault dropped */

@@ -949,6 +949,12 @@ static void test_qi_errors_and_wait(void)
     g_assert_cmphex(r64(t, IQH), ==, t->iq_tail * 16);
     g_assert_cmphex(qtest_readl(t->qts, MEM_STATUS), ==, 1);
 
+    /* A status write aimed at the unit's own IQT: harmless. */
+    iq_put(t, 0x5 | (1 << 5) | (0x7f0ULL << 32), VTD_BASE + IQT);
+    iq_put(t, 0x5 | (1 << 5) | (0x7f0ULL << 32), VTD_BASE + FEDATA);
+    iq_sync(t);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+
     /* Reserved bit in an IOTLB descriptor. */
     iq_put(t, 0x2 | (1 << 4) | (1ULL << 40), 0);
     w64(t, IQT, t->iq_tail * 16);

@@ -66,7 +66,7 @@ check-unit-san: $(CORE_SAN_BUILD)/build.ninja
 check-qtest: qemu
 	@mkdir -p $(RESULTS)
 	@tests=$$(cd $(QBUILD) && meson test --no-rebuild --list 2>/dev/null | \
-	          grep -E '^qtest-[a-z0-9_]+/ioasid-' || true); \
+	          grep -oE 'qtest-[a-z0-9_]+/ioasid-[A-Za-z0-9_-]+$$' || true); \
 	exes=$$(for t in $$tests; do echo tests/qtest/$${t#*/}; done | sort -u); \
 	if [ -n "$$exes" ]; then \
 	    flock $(BUILD)/.build.lock ninja -C $(QBUILD) -j$(JOBS) $$exes || exit 1; \

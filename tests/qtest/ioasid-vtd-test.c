@@ -1065,6 +1065,60 @@ static void test_intremap(void)
     t_stop(t);
 }
 
+/* ATS translation requests and device-TLB invalidation (device-iotlb). */
+static void test_ats_devtlb(void)
+{
+    T *t = t_start("scalable-mode=off,device-iotlb=on");
+    uint64_t ss = page(t), root, ats;
+    uint32_t ctrl_off = PASID_CAP + 8 + 6;              /* ATS control */
+
+    g_assert_cmphex((r64(t, ECAP) >> 2) & 1, ==, 1);    /* DT */
+    qtest_writew(t->qts, Q35_ECAM_BASE + (TESTDEV_SID << 12) + ctrl_off,
+                 1u << 15);
+    map(t, ss, 4, 0x8000, MEM_DATA + 0x7000, SS_RW, SS_R);
+    root = legacy_ctx(t, 1, ss, 2, 4);                  /* TT 01b */
+    set_root(t, root, false);
+    gcmd(t, GSTS_TES, true);
+
+    td_wr64(t, IOASID_TESTDEV_SRC, 0x8000);
+    td_wr(t, IOASID_TESTDEV_LEN, 4096);
+    g_assert_cmpuint(td_cmd(t, IOASID_TESTDEV_CMD_ATS, 0, 0), ==, RES_OK);
+    ats = qpci_io_readq(t->dev, t->bar, IOASID_TESTDEV_ATS_RESULT);
+    g_assert_cmphex(ats & ~0xfffULL, ==, MEM_DATA + 0x7000);
+    g_assert_cmphex(ats & 3, ==, IOASID_TESTDEV_ATS_R);
+    /* No translation: R = W = 0 completion, no fault recorded. */
+    td_wr64(t, IOASID_TESTDEV_SRC, 0x9000);
+    g_assert_cmpuint(td_cmd(t, IOASID_TESTDEV_CMD_ATS, 0, 0), ==,
+                     IOASID_TESTDEV_RES_SRC_FAULT);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    /* TT 00b: translation requests blocked (Dh), Unsupported Request. */
+    wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 16, ss | 1);
+    td_wr64(t, IOASID_TESTDEV_SRC, 0x8000);
+    g_assert_cmpuint(td_cmd(t, IOASID_TESTDEV_CMD_ATS, 0, 0), ==,
+                     IOASID_TESTDEV_RES_UNSUPPORTED);
+    g_assert_cmphex(FR(frcd_hi(t, 0, 0x8000)), ==, 0xd);
+
+    /* Device-TLB invalidation reaches the device. */
+    iq_enable(t);
+    iq_put(t, 0x3 | ((uint64_t)TESTDEV_SID << 32), 0x8000);
+    iq_sync(t);
+    g_assert_cmpuint(td_rd(t, IOASID_TESTDEV_INV_COUNT), ==, 1);
+    g_assert_cmphex(qpci_io_readq(t->dev, t->bar, IOASID_TESTDEV_INV_ADDR),
+                    ==, 0x8000);
+    g_assert_cmphex(qpci_io_readq(t->dev, t->bar, IOASID_TESTDEV_INV_SIZE),
+                    ==, 0x1000);
+    t_stop(t);
+
+    /* Without device-iotlb: not advertised, device-TLB descriptors bad. */
+    t = t_start("");
+    g_assert_cmphex((r64(t, ECAP) >> 2) & 1, ==, 0);
+    iq_enable(t);
+    iq_put(t, 0x3 | ((uint64_t)TESTDEV_SID << 32), 0x8000);
+    w64(t, IQT, t->iq_tail * 16);
+    g_assert_cmphex(r32(t, FSTS) & FSTS_IQE, ==, FSTS_IQE);
+    t_stop(t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1087,5 +1141,6 @@ int main(int argc, char **argv)
                    test_qi_errors_and_wait);
     qtest_add_func("/ioasid-vtd/inval/qi-256", test_qi_256);
     qtest_add_func("/ioasid-vtd/intremap", test_intremap);
+    qtest_add_func("/ioasid-vtd/ats-devtlb", test_ats_devtlb);
     return g_test_run();
 }

@@ -162,13 +162,14 @@ secs=$(printf '%.1f' "$secs")
 # ---- verdict ----
 marker=$(grep -a -E '^IOASID-GUEST: (PASS|FAIL)' "$LOGF" | tr -d '\r' | tail -1)
 bad=$(grep -a -m1 -E 'Kernel panic|BUG:|Oops' "$LOGF" | tr -d '\r')
+qerr=$(grep -a -m1 -E '^qemu-system-[a-z0-9_]+: ' "$LOGF" | tr -d '\r')
 [ -z "${LOG:-}" ] && rm -f "$LOGF"
 if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
     fail "timeout after ${TIMEOUT}s${marker:+ (last marker: $marker)} [${secs}s]"
 elif [ -n "$bad" ]; then
     fail "kernel trouble: $bad [${secs}s]"
 elif [ -z "$marker" ]; then
-    fail "no IOASID-GUEST marker (QEMU exit $qrc) [${secs}s]"
+    fail "no IOASID-GUEST marker (QEMU exit $qrc${qerr:+: $qerr}) [${secs}s]"
 elif [[ $marker == "IOASID-GUEST: PASS"* ]]; then
     echo "run.sh: PASS $QARCH $IOMMU: $marker [${secs}s]"
     exit 0

@@ -49,6 +49,10 @@ if [ -z "${REFRESH:-}" ] && [ -n "$(find "$RES" -mmin -1440 2>/dev/null)" ]; the
     fi
 fi
 
+# One fetch of a flavour at a time (parallel make check / CI clones).
+exec 9>"$KCACHE/.lock-$FLAVOUR"
+flock -w 900 9 || die "timed out waiting for $KCACHE/.lock-$FLAVOUR"
+
 pkgarch=""
 [ "$DARCH" = "$(dpkg --print-architecture)" ] || pkgarch=":$DARCH"
 

@@ -34,6 +34,8 @@ busybox_for_arch() {
         echo "$bb"
         return
     fi
+    exec 8>"$CACHE/busybox/.lock"
+    flock -w 600 8 || die "timed out waiting for $CACHE/busybox/.lock"
     bb=$(ls "$CACHE"/busybox/busybox-static_*_"$DARCH"/bin/busybox 2>/dev/null | sort -V | tail -1 || true)
     if [ -z "$bb" ]; then
         local tmp deb
@@ -75,8 +77,8 @@ build_prog() {   # NAME -> path of the binary
     if [ ! -x "$out" ]; then
         log "compiling $name for $QARCH"
         "$cc" -static -O2 -g0 -Wall -Wno-format-truncation -Werror=implicit-function-declaration \
-            -I"$TOP/hw/ioasid" -o "$out.tmp" "$src" >&2 || die "compiling $name failed"
-        mv "$out.tmp" "$out"
+            -I"$TOP/hw/ioasid" -o "$out.tmp.$$" "$src" >&2 || die "compiling $name failed"
+        mv "$out.tmp.$$" "$out"
     fi
     echo "$out"
 }
@@ -116,8 +118,8 @@ if [ ! -s "$IMG" ]; then
     # Reproducible: sorted names, fixed owner and times.
     find "$T" -exec touch -h -d @0 {} +
     (cd "$T" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) |
-        gzip -9n >"$IMG.tmp"
-    mv "$IMG.tmp" "$IMG"
+        gzip -9n >"$IMG.tmp.$$"
+    mv "$IMG.tmp.$$" "$IMG"
     log "built $IMG ($(du -h "$IMG" | cut -f1))"
 fi
 if [ "$OUT" != "-" ]; then

@@ -8,7 +8,8 @@
 #                             x86_64, smmuv3 on aarch64; none = no IOMMU)
 #   KERNEL=PATH               your own bzImage / arm64 Image (VFIO built in,
 #                             or give INITRD); default: a Debian kernel from
-#                             tests/guest/fetch-kernel.sh plus its modules
+#                             tests/guest/fetch-kernel.sh plus its modules;
+#                             KERNEL=iommufd: tests/guest/kernel/build-kernel.sh
 #   INITRD=PATH               your own initramfs (default: mkinitramfs.sh)
 #   APPEND="..."              extra kernel arguments (appended)
 #   TIMEOUT=SECONDS           bound on the whole boot (default 300)
@@ -107,6 +108,10 @@ for dev in "$DEVICE" "${IOMMU_DEV[@]}"; do
 done
 
 KDIR=""
+if [ "${KERNEL:-}" = iommufd ]; then
+    # The IOMMUFD kernel of tests/guest/kernel (built on first use, ~12 min).
+    KERNEL=$("$GUEST_DIR/kernel/build-kernel.sh" "$QARCH") || skip "cannot build the IOMMUFD kernel"
+fi
 if [ -z "${KERNEL:-}" ]; then
     KDIR=$("$GUEST_DIR/fetch-kernel.sh" "$QARCH") || skip "cannot fetch a Debian $DARCH kernel"
     KERNEL=$KDIR/kernel

@@ -47,7 +47,7 @@ for c in $CASES; do
     s=$(date +%s.%N)
     ARCH=$arch IOMMU=$iommu LOG=$log "$GUEST_DIR/run.sh" >"$log.out" 2>&1
     rc=$?
-    secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $s" | bc)")
+    secs=$(awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
     verdict=$(grep -a '^run.sh: ' "$log.out" | tail -1 | sed 's/^run.sh: //')
     case $rc in
     0)  echo "   PASS $c (${secs}s)"

@@ -29,8 +29,9 @@ busybox_for_arch() {
     if [ "$DARCH" = "$(dpkg --print-architecture)" ]; then
         ensure_pkg busybox-static || die "busybox-static is needed"
         bb=/bin/busybox
-        file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
-            die "$bb is not static (install busybox-static)"
+        if readelf -l "$bb" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+            die "$bb is dynamically linked (install busybox-static)"
+        fi
         echo "$bb"
         return
     fi

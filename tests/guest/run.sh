@@ -161,8 +161,7 @@ else
     timeout -k 5 "$TIMEOUT" "$QEMU" "${QARGS[@]}" </dev/null 2>&1 | tee "$LOGF"
 fi
 qrc=${PIPESTATUS[0]}
-secs=$(echo "$(date +%s.%N) - $start" | bc)
-secs=$(printf '%.1f' "$secs")
+secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 
 # ---- verdict ----
 marker=$(grep -a -E '^IOASID-GUEST: (PASS|FAIL)' "$LOGF" | tr -d '\r' | tail -1)

@@ -53,6 +53,7 @@
 #define IEUADDR         0xac
 #define IQERCD          0xb0
 #define IRTA            0xb8
+#define VTD_REG_SIZE_TEST 0x1000
 #define FRCD            0x400
 #define IVA             0x500
 #define IOTLB           0x508
@@ -1119,6 +1120,46 @@ static void test_ats_devtlb(void)
     t_stop(t);
 }
 
+/*
+ * Robustness: random register writes, random table and queue contents,
+ * random DMA.  Whatever happens, QEMU must stay up and answer.
+ */
+static void test_random_garbage(void)
+{
+    T *t = t_start("");
+    GRand *r = g_rand_new_with_seed(0x10a5);
+
+    /* Random "tables" and "queue" in the region the registers point at. */
+    for (uint64_t a = MEM_TABLES; a < MEM_TABLES + 0x40000; a += 8) {
+        wq(t, a, ((uint64_t)g_rand_int(r) << 32 | g_rand_int(r)) &
+                 (g_rand_boolean(r) ? 0x00000000010fffffULL : ~0ULL));
+    }
+    for (int i = 0; i < 3000; i++) {
+        uint32_t off = g_rand_int_range(r, 0, VTD_REG_SIZE_TEST / 4) * 4;
+        uint64_t v = (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
+
+        if (g_rand_boolean(r)) {
+            /* keep pointers inside the random region most of the time */
+            v = (v & 0xe00000000003ffffULL) | MEM_TABLES;
+        }
+        if ((off & 7) == 0 && g_rand_boolean(r)) {
+            w64(t, off, v);
+        } else {
+            w32(t, off, v);
+        }
+        if (i % 16 == 0) {
+            uint32_t flags = g_rand_int(r) & (F_PASID | F_PRIV);
+
+            dma_fill(t, (uint64_t)g_rand_int(r) << 12, 8, 0xdeadbeef,
+                     flags, g_rand_int_range(r, 0, 64));
+        }
+    }
+    /* Still alive and answering. */
+    g_assert_cmphex(r32(t, VER), ==, 0x10);
+    g_rand_free(r);
+    t_stop(t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1142,5 +1183,6 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-vtd/inval/qi-256", test_qi_256);
     qtest_add_func("/ioasid-vtd/intremap", test_intremap);
     qtest_add_func("/ioasid-vtd/ats-devtlb", test_ats_devtlb);
+    qtest_add_func("/ioasid-vtd/random-garbage", test_random_garbage);
     return g_test_run();
 }

@@ -1126,15 +1126,18 @@ static void test_ats_devtlb(void)
  */
 static void test_random_garbage(void)
 {
+    const char *env = g_getenv("IOASID_VTD_GARBAGE_SEED");
     T *t = t_start("");
-    GRand *r = g_rand_new_with_seed(0x10a5);
+    GRand *r = g_rand_new_with_seed(env ? strtoul(env, NULL, 0) : 0x10a5);
+    int iters = g_getenv("IOASID_VTD_GARBAGE_ITERS") ?
+                atoi(g_getenv("IOASID_VTD_GARBAGE_ITERS")) : 3000;
 
     /* Random "tables" and "queue" in the region the registers point at. */
     for (uint64_t a = MEM_TABLES; a < MEM_TABLES + 0x40000; a += 8) {
         wq(t, a, ((uint64_t)g_rand_int(r) << 32 | g_rand_int(r)) &
                  (g_rand_boolean(r) ? 0x00000000010fffffULL : ~0ULL));
     }
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < iters; i++) {
         uint32_t off = g_rand_int_range(r, 0, VTD_REG_SIZE_TEST / 4) * 4;
         uint64_t v = (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
 

@@ -31,6 +31,7 @@
 #include "trace.h"
 
 #define VTD_PAGE_MASK           (~0xfffULL)
+#define VTD_FS_US_BIT           (1ULL << 2)     /* first-stage U/S (9.7) */
 
 /*
  * ---------------------------------------------------------------------
@@ -87,7 +88,7 @@ static int vtd_read_qwords(uint64_t addr, uint64_t *q, int n)
  * Fault reasons for walker faults.
  * ------------------------------------------------------------------
  */
-static uint8_t vtd_walk_reason(bool sm, const IoasidFault *f)
+static uint8_t vtd_walk_reason(bool sm, const IoasidFault *f, bool priv)
 {
     bool write = f->access & IOASID_PERM_WRITE;
     bool s1 = f->stage == 1 && !f->s2_on_s1_walk;
@@ -130,6 +131,9 @@ static uint8_t vtd_walk_reason(bool sm, const IoasidFault *f)
     case IOASID_FAULT_RESERVED:
         return s1 ? VTD_FR_SM_FS_RSVD : VTD_FR_SM_SS_RSVD;
     case IOASID_FAULT_PERMISSION:
+        if (s1 && !priv && f->entry && !(f->entry & VTD_FS_US_BIT)) {
+            return VTD_FR_SM_US;        /* user request, U/S = 0 */
+        }
         if (s1 && (f->access & IOASID_PERM_EXEC)) {
             return VTD_FR_SM_EXEC;
         }
@@ -478,7 +482,7 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
             f.reason = IOASID_FAULT_PERMISSION;
             f.stage = ctx.has_s1 ? 1 : 2;
             f.access = req->access;
-            fr = vtd_walk_reason(sm, &f);
+            fr = vtd_walk_reason(sm, &f, req->priv);
             goto fault;
         }
         ioasid_iotlb_insert(s->iotlb, &tag, req->addr, res->out,
@@ -490,7 +494,7 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
     if (!f.access) {
         f.access = req->access;
     }
-    fr = vtd_walk_reason(sm, &f);
+    fr = vtd_walk_reason(sm, &f, req->priv);
     trace_ioasid_vtd_walk_fault(ioasid_fault_reason_str(f.reason), f.stage,
                          f.level, f.entry_addr, f.entry);
 

@@ -743,18 +743,24 @@ static void test_sm_fs_pasid(void)
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(FR(frcd_hi(t, 1, 0x7fff5000ULL)), ==, 0x71);
     frcd_clear(t, 1);
+    /* User request to a supervisor page: 81h (SGN.2) */
+    map(t, fs, 4, 0x7fff2000ULL, MEM_DATA + 0x3000, FS_USER, 0x3);
+    g_assert_cmpuint(dma_fill(t, 0x7fff2000ULL, 4, 1, F_PASID, 5), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 2, 0x7fff2000ULL)), ==, 0x81);
+    frcd_clear(t, 2);
     /* Non-canonical: 80h (SGN.1) */
     g_assert_cmpuint(dma_fill(t, 1ULL << 50, 4, 1, F_PASID, 5), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
-    g_assert_cmphex(FR(frcd_hi(t, 2, 1ULL << 50)), ==, 0x80);
-    frcd_clear(t, 2);
+    g_assert_cmphex(FR(frcd_hi(t, 3, 1ULL << 50)), ==, 0x80);
+    frcd_clear(t, 3);
     /* Supervisor request with SRE = 0: 5Dh, PRIV recorded */
     g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 1, F_PASID | F_PRIV, 5),
                      ==, IOASID_TESTDEV_RES_DST_FAULT);
-    hi = frcd_hi(t, 3, 0x7fff0010ULL);
+    hi = frcd_hi(t, 4, 0x7fff0010ULL);
     g_assert_cmphex(FR(hi), ==, 0x5d);
     g_assert_cmphex(PRIV(hi), ==, 1);
-    frcd_clear(t, 3);
+    frcd_clear(t, 4);
     /* With SRE: supervisor request allowed. */
     sm_pasid(t, pdir, 5, 1, 12, 0, 0, fs, 1);
     g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 0x3, F_PASID | F_PRIV, 5),
@@ -763,7 +769,7 @@ static void test_sm_fs_pasid(void)
     /* Request without PASID: RID_PASID 0 not set up -> 59h */
     g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
-    g_assert_cmphex(FR(frcd_hi(t, 4, 0x7fff0010ULL)), ==, 0x59);
+    g_assert_cmphex(FR(frcd_hi(t, 5, 0x7fff0010ULL)), ==, 0x59);
     t_stop(t);
 }
 

@@ -1134,7 +1134,8 @@ static void test_random_garbage(void)
 {
     const char *env = g_getenv("IOASID_VTD_GARBAGE_SEED");
     T *t = t_start("");
-    GRand *r = g_rand_new_with_seed(env ? g_ascii_strtoull(env, NULL, 0) : 0x10a5);
+    GRand *r = g_rand_new_with_seed(env ? g_ascii_strtoull(env, NULL, 0) :
+                                    0x10a5);
     int iters = g_getenv("IOASID_VTD_GARBAGE_ITERS") ?
                 atoi(g_getenv("IOASID_VTD_GARBAGE_ITERS")) : 3000;
 

@@ -60,6 +60,7 @@ typedef struct SmmuSte {
     uint64_t s1ctxptr;      /* PA, or IPA when stage 2 is on           */
     uint16_t vmid;
     bool s2r;               /* record stage-2 faults                   */
+    bool eats;              /* ATS translation requests allowed        */
     IoasidPgtCfg s2cfg;
 } SmmuSte;
 
@@ -266,6 +267,7 @@ static const char *smmu_event_name(uint8_t type)
     case EVT_C_BAD_STREAMID: return "C_BAD_STREAMID";
     case EVT_F_STE_FETCH: return "F_STE_FETCH";
     case EVT_C_BAD_STE: return "C_BAD_STE";
+    case EVT_F_BAD_ATS_TREQ: return "F_BAD_ATS_TREQ";
     case EVT_F_STREAM_DISABLED: return "F_STREAM_DISABLED";
     case EVT_C_BAD_SUBSTREAMID: return "C_BAD_SUBSTREAMID";
     case EVT_F_CD_FETCH: return "F_CD_FETCH";
@@ -516,6 +518,14 @@ static bool smmu_decode_ste(IoasidSMMUv3State *s, const uint64_t *w,
     }
     /* With stage 2 implemented the VMID tags stage-1 entries as well. */
     ste->vmid = smmu_s2p(s) ? STE_S2VMID(w[2]) : 0;
+    if (FIELD_EX32(s->idr[0], IDR0, ATS) && ste->config != STE_CFG_ABORT &&
+        ste->config != STE_CFG_BYPASS) {
+        /* Split-stage ATS (0b10) needs IDR0.NS1ATS == 0; 0b11 reserved. */
+        if (STE_EATS(w[1]) > 1) {
+            return smmu_bad_ste(ev, sid, ssid, "EATS other than 0b00/0b01");
+        }
+        ste->eats = STE_EATS(w[1]);
+    }
 
     if (ste->s1) {
         ste->s1fmt = STE_S1FMT(w[0]);
@@ -875,7 +885,7 @@ static void smmu_fault_event(const SmmuSte *ste, const SmmuCd *cd,
  */
 static SmmuTrStatus smmu_translate(IoasidSMMUv3State *s, uint32_t sid,
                                    uint32_t ssid, uint64_t iova,
-                                   uint8_t access, bool priv,
+                                   uint8_t access, bool priv, bool ats,
                                    IoasidResult *res, SmmuEvent *ev)
 {
     const SmmuSte *ste;
@@ -890,13 +900,24 @@ static SmmuTrStatus smmu_translate(IoasidSMMUv3State *s, uint32_t sid,
     memset(ev, 0, sizeof(*ev));
     if (!FIELD_EX32(s->cr0, CR0, SMMUEN)) {
         /* 6.3.14 GBPA: global bypass or abort, no event. */
-        if (FIELD_EX32(s->gbpa, GBPA, ABORT)) {
+        if (ats || FIELD_EX32(s->gbpa, GBPA, ABORT)) {
             return SMMU_TR_ABORT;
         }
         goto identity;
     }
     ste = smmu_get_ste(s, sid, ssid, ev);
     if (!ste) {
+        return SMMU_TR_ABORT;
+    }
+    if (ats && !ste->eats) {
+        /* 3.9.1: ATS not enabled for the stream (EATS 0, bypass, abort). */
+        qemu_log_mask(LOG_GUEST_ERROR, "ioasid-smmuv3: sid 0x%x: ATS "
+                      "translation request with STE.EATS == 0\n", sid);
+        smmu_event_init(ev, EVT_F_BAD_ATS_TREQ, sid, ssid);
+        ev->w[1] = (priv ? EVT1_PNU : 0) |
+                   (access & IOASID_PERM_EXEC ? EVT1_IND : 0) |
+                   (access & IOASID_PERM_WRITE ? 0 : EVT1_RNW);
+        ev->w[2] = iova;
         return SMMU_TR_ABORT;
     }
     if (ste->config == STE_CFG_ABORT) {
@@ -952,7 +973,8 @@ static SmmuTrStatus smmu_translate(IoasidSMMUv3State *s, uint32_t sid,
     tag.kind = (s1 && s2 ? IOASID_KIND_NESTED : s1 ? IOASID_KIND_S1
                                                    : IOASID_KIND_S2) |
                (priv ? IOASID_IOTLB_PRIV : 0);
-    e = ioasid_iotlb_lookup(s->iotlb, &tag, iova, false);
+    /* ATS requests report the table's permissions: always walked. */
+    e = ats ? NULL : ioasid_iotlb_lookup(s->iotlb, &tag, iova, false);
     if (e && !(access & ~e->perms)) {
         uint64_t mask = (1ULL << e->page_shift) - 1;
 
@@ -964,14 +986,16 @@ static SmmuTrStatus smmu_translate(IoasidSMMUv3State *s, uint32_t sid,
         trace_ioasid_smmuv3_translate(sid, ssid, iova, res->out, 1);
         return SMMU_TR_OK;
     }
-    ioasid_iotlb_count_lookup(s->iotlb, false, e != NULL);
+    if (!ats) {
+        ioasid_iotlb_count_lookup(s->iotlb, false, e != NULL);
+    }
     ioasid_iotlb_count_walk(s->iotlb);
     if (s1 && s2) {
         rc = ioasid_walk_nested(&cd->s1cfg, &ste->s2cfg, &smmu_memops, iova,
-                                access, priv, false, res, &f);
+                                access, priv, ats, res, &f);
     } else {
         rc = ioasid_walk(s1 ? &cd->s1cfg : &ste->s2cfg, &smmu_memops, iova,
-                         access, priv, false, res, &f);
+                         access, priv, ats, res, &f);
         if (rc && !s1) {
             f.stage = 2;
         }
@@ -980,7 +1004,16 @@ static SmmuTrStatus smmu_translate(IoasidSMMUv3State *s, uint32_t sid,
         trace_ioasid_smmuv3_fault(sid, ssid, iova, f.stage, f.level,
                                   ioasid_fault_reason_str(f.reason));
         smmu_fault_event(ste, cd, &f, sid, ssid, access, priv, iova, -1, ev);
+        if (ats && ev->type >= EVT_F_TRANSLATION &&
+            ev->type <= EVT_F_PERMISSION) {
+            /* 3.9.1: answered with R = W = 0, not recorded. */
+            ev->record = false;
+        }
         return SMMU_TR_ABORT;
+    }
+    if (ats) {
+        trace_ioasid_smmuv3_translate(sid, ssid, iova, res->out, 0);
+        return SMMU_TR_OK;
     }
     /*
      * A walk for a read did not set the dirty state: such an entry must
@@ -1012,7 +1045,7 @@ static bool smmu_translate_and_record(IoasidSMMUv3State *s, uint32_t sid,
 {
     SmmuEvent ev;
 
-    if (smmu_translate(s, sid, ssid, iova, access, priv, res, &ev) ==
+    if (smmu_translate(s, sid, ssid, iova, access, priv, false, res, &ev) ==
         SMMU_TR_OK) {
         return true;
     }
@@ -1142,6 +1175,54 @@ static IoasidDmaStatus smmu_ioasid_dma_rw(IoasidIOMMU *iommu,
         return IOASID_DMA_FAULT;
     }
     return IOASID_DMA_OK;
+}
+
+/*
+ * ATS Translation Request (3.9): translated through the stream's stages
+ * without a permission check; the completion carries the permissions.
+ */
+static IoasidDmaStatus smmu_ioasid_ats_translate(IoasidIOMMU *iommu,
+                                                 const IoasidDmaRequest *req,
+                                                 bool no_write,
+                                                 IoasidAtsCompletion *cpl)
+{
+    IoasidSMMUv3State *s = IOASID_SMMUV3(iommu);
+    uint8_t access = IOASID_PERM_READ | (no_write ? 0 : IOASID_PERM_WRITE) |
+                     (req->exec ? IOASID_PERM_EXEC : 0);
+    IoasidResult res;
+    SmmuEvent ev;
+    uint64_t size;
+
+    if (!FIELD_EX32(s->idr[0], IDR0, ATS)) {
+        return IOASID_DMA_UNSUPPORTED;
+    }
+    if (smmu_translate(s, req->rid, req->pasid, req->addr, access, req->priv,
+                       true, &res, &ev) != SMMU_TR_OK) {
+        if (ev.type) {
+            smmu_record_event(s, &ev);
+        }
+        /* Translation faults: R = W = 0; others: UR / Completer Abort. */
+        return ev.type >= EVT_F_TRANSLATION && ev.type <= EVT_F_PERMISSION ?
+               IOASID_DMA_FAULT : IOASID_DMA_UNSUPPORTED;
+    }
+    size = 1ULL << res.page_shift;
+    memset(cpl, 0, sizeof(*cpl));
+    cpl->translated = res.out & ~(size - 1);
+    cpl->size = size;
+    cpl->read = res.perms & IOASID_PERM_READ;
+    cpl->write = !no_write && (res.perms & IOASID_PERM_WRITE);
+    cpl->exec = req->exec && (res.perms & IOASID_PERM_EXEC);
+    cpl->priv = req->priv;
+    if (!cpl->read && !cpl->write) {
+        return IOASID_DMA_FAULT;
+    }
+    return IOASID_DMA_OK;
+}
+
+/* The PCI function with requester ID @sid below the primary bus. */
+static PCIDevice *smmu_find_pci_dev(IoasidSMMUv3State *s, uint32_t sid)
+{
+    return pci_find_device(s->primary_bus, PCI_BUS_NUM(sid), sid & 0xff);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1276,6 +1357,34 @@ static int smmu_cmd_exec(IoasidSMMUv3State *s, const uint64_t *cmd)
         smmu_tlb_inv(s, IOASID_TAG_ANY, IOASID_TAG_ANY, IOASID_KINDS_ALL, 0,
                      UINT64_MAX);
         return CERROR_NONE;
+    case CMD_ATC_INV: {
+        unsigned size = CMD_ATC_SIZE(cmd[1]);
+        uint64_t addr = CMD_VA(cmd[1]);
+        uint64_t len = size >= 52 ? 0 : 4096ULL << size;
+        PCIDevice *dev;
+
+        if (!FIELD_EX32(s->idr[0], IDR0, ATS) || sid >> SMMU_SIDSIZE ||
+            (CMD_SSV(cmd[0]) &&
+             CMD_SSID(cmd[0]) >> FIELD_EX32(s->idr[1], IDR1, SSIDSIZE))) {
+            return CERROR_ILL;
+        }
+        if (!len) {
+            addr = 0;
+            len = UINT64_MAX;   /* the whole address space */
+        } else {
+            addr &= ~(len - 1);
+        }
+        dev = smmu_find_pci_dev(s, sid);
+        trace_ioasid_smmuv3_atc_inv(sid, CMD_SSV(cmd[0]) ? CMD_SSID(cmd[0])
+                                    : IOASID_NO_PASID, addr, len, dev != NULL);
+        if (dev) {
+            /* Completes at once: CMD_SYNC has nothing to wait for. */
+            ioasid_pci_ats_invalidate(dev, CMD_SSV(cmd[0]) ? CMD_SSID(cmd[0])
+                                      : IOASID_PCI_NO_PASID, addr, len,
+                                      CMD_ATC_GLOBAL(cmd[0]));
+        }
+        return CERROR_NONE;
+    }
     case CMD_SYNC: {
         unsigned cs = CMD_SYNC_CS(cmd[0]);
 
@@ -1303,8 +1412,8 @@ static int smmu_cmd_exec(IoasidSMMUv3State *s, const uint64_t *cmd)
     }
     default:
         /*
-         * EL2/EL3 TLBIs (no IDR0.HYP, no secure state), ATC_INV (no
-         * IDR0.ATS), PRI_RESP (no IDR0.PRI), RESUME / STALL_TERM (no
+         * EL2/EL3 TLBIs (no IDR0.HYP, no secure state), PRI_RESP (no
+         * IDR0.PRI), RESUME / STALL_TERM (no
          * stall model), CFGI_VMS_PIDM and unknown opcodes.
          */
         qemu_log_mask(LOG_GUEST_ERROR, "ioasid-smmuv3: illegal command "
@@ -1451,7 +1560,9 @@ static void smmu_reg_write(IoasidSMMUv3State *s, hwaddr off, uint32_t v)
     case A_CR0:
         old = s->cr0;
         s->cr0 = v & (R_CR0_SMMUEN_MASK | R_CR0_EVENTQEN_MASK |
-                      R_CR0_CMDQEN_MASK);
+                      R_CR0_CMDQEN_MASK |
+                      (FIELD_EX32(s->idr[0], IDR0, ATS) ? R_CR0_ATSCHK_MASK
+                                                        : 0));
         if ((old ^ s->cr0) & R_CR0_SMMUEN_MASK) {
             smmu_notify_all(s);
         }
@@ -1724,6 +1835,8 @@ static void smmu_realize(DeviceState *dev, Error **errp)
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, TTF, 2);       /* AArch64 */
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, COHACC, 1);
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, HTTU, 2);      /* A and D */
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, ATS, s->ats);
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, NS1ATS, s->ats); /* no split */
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, ASID16, 1);
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, MSI, 1);
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, SEV, 1);
@@ -1823,6 +1936,7 @@ static const Property smmu_properties[] = {
     DEFINE_PROP_STRING("granules", IoasidSMMUv3State, granules),
     DEFINE_PROP_BOOL("ril", IoasidSMMUv3State, ril, true),
     DEFINE_PROP_BOOL("fwb", IoasidSMMUv3State, fwb, true),
+    DEFINE_PROP_BOOL("ats", IoasidSMMUv3State, ats, true),
 };
 
 static void smmu_instance_init(Object *obj)
@@ -1847,6 +1961,7 @@ static void smmu_class_init(ObjectClass *klass, void *data)
     rc->phases.hold = smmu_reset_hold;
     device_class_set_props(dc, smmu_properties);
     ic->dma_rw = smmu_ioasid_dma_rw;
+    ic->ats_translate = smmu_ioasid_ats_translate;
 }
 
 static void smmu_mr_class_init(ObjectClass *klass, void *data)

@@ -57,6 +57,7 @@ struct IoasidSMMUv3State {
     char *granules;         /* e.g. "4k,16k,64k"                      */
     bool ril;               /* advertise range invalidation (IDR3.RIL) */
     bool fwb;               /* advertise stage-2 force write-back      */
+    bool ats;               /* advertise ATS (IDR0.ATS)                */
 
     /* Identification, computed at realize */
     uint32_t idr[6];

@@ -478,10 +478,12 @@ static void test_reset(void)
     uint32_t idr0 = rl(s, IDR0), idr1 = rl(s, IDR1), idr5 = rl(s, IDR5);
 
     /*
-     * S2P S1P TTF=AArch64 COHACC HTTU=A+D ASID16 MSI SEV VMID16 CD2L
-     * TTENDIAN=LE STALL_MODEL=no-stall TERM_MODEL ST_LEVEL=2-level
+     * S2P S1P TTF=AArch64 COHACC HTTU=A+D ATS NS1ATS ASID16 MSI SEV
+     * VMID16 CD2L TTENDIAN=LE STALL_MODEL=no-stall TERM_MODEL
+     * ST_LEVEL=2-level
      */
-    g_assert_cmphex(idr0, ==, 1 | 2 | 2 << 2 | 1 << 4 | 2 << 6 | 1 << 12 |
+    g_assert_cmphex(idr0, ==, 1 | 2 | 2 << 2 | 1 << 4 | 2 << 6 | 1 << 10 |
+                    1 << 11 | 1 << 12 |
                     1 << 13 | 1 << 14 | 1 << 18 | 1 << 19 | 2 << 21 |
                     1 << 24 | 1 << 26 | 1 << 27);
     g_assert_cmphex(idr1 & 0x3f, ==, 16);               /* SIDSIZE */
@@ -1035,9 +1037,9 @@ static void test_cmdq(void)
     wl(s, GERRORN, rl(s, GERROR));
     g_assert_cmphex(rl(s, CMDQ_CONS), ==, rl(s, CMDQ_PROD));
     g_assert_cmphex(qtest_readl(s->qts, msi), ==, 0xbeef);
-    /* ATC_INV and PRI_RESP are illegal without IDR0.ATS / PRI. */
+    /* PRI_RESP is illegal without IDR0.PRI. */
     cons = rl(s, CMDQ_CONS);
-    cmd_submit(s, 0x40, 0);
+    cmd_submit(s, 0x41, 0);
     g_assert_cmphex(rl(s, CMDQ_CONS), ==, cons | 1 << 24);
     /* While the error is active nothing more is consumed. */
     cmd_submit(s, CMD_SYNC, 0);
@@ -1166,6 +1168,70 @@ static void test_httu(void)
     smmu_stop(s);
 }
 
+/* ATS translation requests (STE.EATS) and CMD_ATC_INV. */
+static void test_ats(void)
+{
+    Smmu *s = smmu_start(NULL);
+    uint64_t pa = galloc(s, 4096, 4096), va = 0x7000000, leaf, rec[4];
+    uint64_t ste0, r;
+    Pgt p;
+
+    g_assert_cmphex(rl(s, IDR0) >> 10 & 3, ==, 3);      /* ATS, NS1ATS */
+    /* Enable ATS in the testdev's capability (PASID 0x100, ATS 0x108). */
+    qtest_writew(s->qts, s->gbus.ecam_alloc_ptr +
+                 (QPCI_DEVFN(TESTDEV_SLOT, 0) << 12) + 0x108 + PCI_ATS_CTRL,
+                 PCI_ATS_CTRL_ENABLE);
+    smmu_enable(s, 8, false);
+    setup_s1(s, &p, 12, 9);
+    leaf = pgt_leaf(s, &p, va);
+    w64(s, leaf, pa | S1_RO);
+    /* EATS == 0: F_BAD_ATS_TREQ and an Unsupported Request. */
+    g_assert_cmpuint(td_run(s, IOASID_TESTDEV_CMD_ATS, va, 0, 4096, 0, 0),
+                     ==, IOASID_TESTDEV_RES_UNSUPPORTED);
+    evt_expect(s, 0x05, rec);
+    g_assert_cmphex(rec[2], ==, va);
+    /* EATS == 1: the completion carries the table's permissions. */
+    ste0 = r64(s, s->strtab + TESTDEV_SID * 64 + 8);
+    w64(s, s->strtab + TESTDEV_SID * 64 + 8, ste0 | 1ULL << 28);
+    cmd(s, CMD_CFGI_STE(TESTDEV_SID), 0);
+    g_assert_cmpuint(td_run(s, IOASID_TESTDEV_CMD_ATS, va + 0x10, 0, 4096,
+                            0, 0), ==, IOASID_TESTDEV_RES_OK);
+    r = td_rd(s, IOASID_TESTDEV_ATS_RESULT) |
+        (uint64_t)td_rd(s, IOASID_TESTDEV_ATS_RESULT + 4) << 32;
+    g_assert_cmphex(r, ==, pa | IOASID_TESTDEV_ATS_R);
+    /* Read-write now (the completion is not cached by the SMMU). */
+    w64(s, leaf, pa | S1_RW);
+    g_assert_cmpuint(td_run(s, IOASID_TESTDEV_CMD_ATS, va, 0, 4096, 0, 0),
+                     ==, IOASID_TESTDEV_RES_OK);
+    r = td_rd(s, IOASID_TESTDEV_ATS_RESULT);
+    g_assert_cmphex(r, ==, (uint32_t)pa | IOASID_TESTDEV_ATS_R |
+                    IOASID_TESTDEV_ATS_W);
+    /* Unmapped: R = W = 0, and no event record. */
+    g_assert_cmpuint(td_run(s, IOASID_TESTDEV_CMD_ATS, va + 0x1000, 0, 4096,
+                            0, 0), ==, IOASID_TESTDEV_RES_SRC_FAULT);
+    evt_expect_none(s);
+    /* CMD_ATC_INV: SID, SSV/SSID, Size 2 (16 KiB), reaches the device. */
+    cmd(s, 0x40 | 1 << 11 | 5 << 12 | (uint64_t)TESTDEV_SID << 32,
+        (va + 0x3000) | 2);
+    cmd(s, CMD_SYNC, 0);
+    g_assert_cmpuint(td_rd(s, IOASID_TESTDEV_INV_COUNT), ==, 1);
+    g_assert_cmphex(td_rd(s, IOASID_TESTDEV_INV_PASID), ==, 5);
+    g_assert_cmphex(td_rd(s, IOASID_TESTDEV_INV_ADDR), ==, va);
+    g_assert_cmphex(td_rd(s, IOASID_TESTDEV_INV_SIZE), ==, 0x4000);
+    /* Size >= 52 and Global: everything, all PASIDs. */
+    cmd(s, 0x40 | 1 << 9 | (uint64_t)TESTDEV_SID << 32, 52);
+    g_assert_cmpuint(td_rd(s, IOASID_TESTDEV_INV_COUNT), ==, 2);
+    g_assert_cmphex(td_rd(s, IOASID_TESTDEV_INV_PASID), ==,
+                    IOASID_TESTDEV_MSG_NO_PASID | IOASID_TESTDEV_MSG_GLOBAL);
+    /* EATS 0b10 (split stage, no IDR0.NS1ATS == 0): C_BAD_STE. */
+    w64(s, s->strtab + TESTDEV_SID * 64 + 8, ste0 | 2ULL << 28);
+    cmd(s, CMD_CFGI_STE(TESTDEV_SID), 0);
+    g_assert_cmpuint(td_fill(s, va, 4, 0, UINT32_MAX), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    evt_expect(s, C_BAD_STE, rec);
+    smmu_stop(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1192,6 +1258,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-smmuv3/cmdq", test_cmdq);
     qtest_add_func("/ioasid-smmuv3/msi", test_msi);
     qtest_add_func("/ioasid-smmuv3/httu", test_httu);
+    qtest_add_func("/ioasid-smmuv3/ats", test_ats);
     qtest_add_func("/ioasid-smmuv3/garbage", test_garbage);
     return g_test_run();
 }

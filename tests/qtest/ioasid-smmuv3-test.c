@@ -799,6 +799,27 @@ static void test_pasid(gconstpointer data)
     evt_expect(s, s1fmt == 1 ? C_BAD_SUBSTREAMID : C_BAD_CD, rec);
     g_assert_cmphex(rec[0] >> 12 & 0xfffff, ==, 600);
     evt_expect_none(s);
+    if (s1fmt) {
+        /* 2-level stream table: L1STD.Span 0 makes the StreamID invalid. */
+        uint64_t l1 = r64(s, s->strtab);
+
+        w64(s, s->strtab, l1 & ~0x1fULL);
+        cmd(s, CMD_CFGI_STE(TESTDEV_SID), 0);
+        g_assert_cmpuint(td_fill(s, 0x100000, 4, 0, pasids[0]), ==,
+                         IOASID_TESTDEV_RES_DST_FAULT);
+        evt_expect(s, C_BAD_STREAMID, rec);
+        /* Span 5: 16 STEs, StreamID 0x20 is beyond them. */
+        w64(s, s->strtab, (l1 & ~0x1fULL) | 5);
+        cmd(s, CMD_CFGI_STE(TESTDEV_SID), 0);
+        g_assert_cmpuint(td_fill(s, 0x100000, 4, 0, pasids[0]), ==,
+                         IOASID_TESTDEV_RES_DST_FAULT);
+        evt_expect(s, C_BAD_STREAMID, rec);
+        w64(s, s->strtab, l1);
+        cmd(s, CMD_CFGI_STE(TESTDEV_SID), 0);
+        g_assert_cmpuint(td_fill(s, 0x100000, 4, 0, pasids[0]), ==,
+                         IOASID_TESTDEV_RES_OK);
+        evt_expect_none(s);
+    }
     smmu_stop(s);
 }
 

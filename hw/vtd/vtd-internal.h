@@ -385,6 +385,7 @@ typedef struct IoasidVtdAS {
     MemoryRegion root;
     MemoryRegion msi;
     AddressSpace as;
+    IOMMUNotifierFlag notifiers;    /* flags of registered notifiers */
 } IoasidVtdAS;
 
 /* Root-table translation mode latched by SRTP (RTADDR.TTM). */
@@ -456,6 +457,7 @@ uint64_t vtd_haw_mask(IoasidVtdState *s);
 int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
                   IoasidResult *res, uint8_t *reason);
 extern const PCIIOMMUOps vtd_pci_iommu_ops;
+void vtd_notify_unmap_all(IoasidVtdState *s);
 IoasidDmaStatus vtd_ioasid_dma_rw(IoasidIOMMU *iommu,
                                   const IoasidDmaRequest *req, void *buf,
                                   DMADirection dir, uint64_t *fault_addr);

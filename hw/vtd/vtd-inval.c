@@ -23,6 +23,13 @@
 void vtd_iotlb_flush_all(IoasidVtdState *s)
 {
     ioasid_iotlb_inv_all(s->iotlb);
+    vtd_notify_unmap_all(s);
+}
+
+static void vtd_inv_domain(IoasidVtdState *s, uint16_t did)
+{
+    ioasid_iotlb_inv_domain(s->iotlb, did);
+    vtd_notify_unmap_all(s);
 }
 
 /* Page-selective invalidation of 2^@am pages at @addr. */
@@ -33,6 +40,7 @@ static void vtd_inv_pages(IoasidVtdState *s, uint32_t did, uint32_t pasid,
 
     ioasid_iotlb_inv_range(s->iotlb, did, pasid, addr & ~(size - 1), size,
                            ih);
+    vtd_notify_unmap_all(s);
 }
 
 /*
@@ -80,13 +88,13 @@ void vtd_iotlb_reg_write(IoasidVtdState *s)
         vtd_iotlb_flush_all(s);
         break;
     case 2:
-        ioasid_iotlb_inv_domain(s->iotlb, did);
+        vtd_inv_domain(s, did);
         break;
     case 3:
         if (am > FIELD_EX64(s->cap, CAP, MAMV)) {
             qemu_log_mask(LOG_GUEST_ERROR, "ioasid-vtd: IVA.AM %u above "
                           "CAP.MAMV: domain-selective invalidation\n", am);
-            ioasid_iotlb_inv_domain(s->iotlb, did);
+            vtd_inv_domain(s, did);
             aig = 2;
             break;
         }
@@ -138,6 +146,7 @@ static void vtd_devtlb_inv(IoasidVtdState *s, uint16_t sid, uint32_t pasid,
         addr = size ? addr & ~(size - 1) : 0;
     }
     trace_ioasid_vtd_inv_devtlb(sid, pasid, addr, size);
+    vtd_notify_unmap_all(s);
     if (dev && object_dynamic_cast(OBJECT(dev), TYPE_IOASID_PCI_DEVICE)) {
         ioasid_pci_ats_invalidate(dev, pasid, addr, size ? size : UINT64_MAX,
                                   global);
@@ -171,7 +180,7 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
         if (g == 1) {
             vtd_iotlb_flush_all(s);
         } else if (g == 2) {
-            ioasid_iotlb_inv_domain(s->iotlb, did);
+            vtd_inv_domain(s, did);
         } else {
             vtd_inv_pages(s, did, IOASID_TAG_ANY, d[1] & R_DSC_HI_ADDR_MASK,
                           am, FIELD_EX64(d[1], DSC_HI, IH));
@@ -219,6 +228,7 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
                                     d[1] & R_DSC_HI_ADDR_MASK, am);
         if (g == 2) {
             ioasid_iotlb_inv_as(s->iotlb, did, pasid);
+            vtd_notify_unmap_all(s);
         } else {
             vtd_inv_pages(s, did, pasid, d[1] & R_DSC_HI_ADDR_MASK, am,
                           FIELD_EX64(d[1], DSC_HI, IH));

@@ -558,13 +558,59 @@ static int vtd_iommu_notify_flag_changed(IOMMUMemoryRegion *iommu,
                                          IOMMUNotifierFlag new,
                                          Error **errp)
 {
+    IoasidVtdAS *vas = container_of(iommu, IoasidVtdAS, iommu);
+
     if (new & IOMMU_NOTIFIER_MAP) {
         error_setg(errp, "ioasid-vtd does not support MAP notifiers "
-                   "(CAP.CM = 0): device assignment (vfio-pci) and vhost "
-                   "with an IOMMU are not supported");
+                   "(CAP.CM = 0): device assignment (vfio-pci) with an "
+                   "IOMMU is not supported");
         return -EINVAL;
     }
+    vas->notifiers = new;
     return 0;
+}
+
+/*
+ * UNMAP / DEVIOTLB_UNMAP notifiers (vhost's IOTLB) cache translations
+ * outside the IOTLB: every IOTLB invalidation drops all of them (always
+ * allowed: over-invalidation).
+ */
+void vtd_notify_unmap_all(IoasidVtdState *s)
+{
+    GHashTableIter it;
+    gpointer key, value;
+
+    if (!s->as_by_bus) {
+        return;
+    }
+    g_hash_table_iter_init(&it, s->as_by_bus);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        IoasidVtdAS **arr = value;
+
+        for (int i = 0; i < 256; i++) {
+            IoasidVtdAS *vas = arr[i];
+            IOMMUTLBEvent ev = {
+                .entry = {
+                    .target_as = &address_space_memory,
+                    .iova = 0,
+                    .addr_mask = ~0ULL,
+                    .perm = IOMMU_NONE,
+                },
+            };
+
+            if (!vas || !vas->notifiers) {
+                continue;
+            }
+            if (vas->notifiers & IOMMU_NOTIFIER_UNMAP) {
+                ev.type = IOMMU_NOTIFIER_UNMAP;
+                memory_region_notify_iommu(&vas->iommu, 0, ev);
+            }
+            if (vas->notifiers & IOMMU_NOTIFIER_DEVIOTLB_UNMAP) {
+                ev.type = IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
+                memory_region_notify_iommu(&vas->iommu, 0, ev);
+            }
+        }
+    }
 }
 
 /* Interrupt range 0xFEEx_xxxx (5.1.2): DMA writes there are interrupts. */

@@ -203,7 +203,7 @@ static Smmu *smmu_start(const char *extra)
     qpci_device_enable(s->dev);
     s->bar = qpci_iomap(s->dev, IOASID_TESTDEV_BAR_REGS, NULL);
     /* Enable PASID (and privileged mode) in the testdev's capability. */
-    ctrl = PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_PRIV;
+    ctrl = PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_PRIV | PCI_PASID_CTRL_EXEC;
     qtest_writew(s->qts, s->gbus.ecam_alloc_ptr +
                  (QPCI_DEVFN(TESTDEV_SLOT, 0) << 12) + PASID_CAP +
                  PCI_PASID_CTRL, ctrl);
@@ -1253,6 +1253,62 @@ static void test_ats(void)
     smmu_stop(s);
 }
 
+/* Privileged and execute attributes of PASID DMA: PnU / InD in records. */
+static void test_priv_exec(void)
+{
+    Smmu *s = smmu_start(NULL);
+    uint64_t ste[8] = { 0 }, rec[4];
+    uint64_t cdtab = galloc(s, 128, 64), pa = galloc(s, 4096, 4096);
+    uint64_t va_k = 0x10000, va_x = 0x20000;
+    Pgt p;
+
+    smmu_enable(s, 8, false);
+    pgt_init(s, &p, 12, 39, false);
+    write_cd(s, cdtab + 64, &p, 11, true, 0);
+    ste_s1(ste, cdtab, 0, 1, 1 /* S1DSS bypass */);
+    write_ste(s, TESTDEV_SID, ste);
+    /* va_k: read-write for EL1 only (AP[1] == 0). */
+    pgt_map(s, &p, va_k, pa, S1_RW & ~PTE_AP_EL0);
+    /* va_x: read-write for EL0, UXN set. */
+    pgt_map(s, &p, va_x, pa, S1_RW | 1ULL << 54);
+
+    g_assert_cmpuint(td_fill(s, va_k, 4, 0x77, 1), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    evt_expect(s, F_PERMISSION, rec);
+    g_assert_cmphex(rec[0] >> 11 & 1, ==, 1);           /* SSV */
+    g_assert_cmphex(rec[0] >> 12 & 0xfffff, ==, 1);
+    g_assert(!(rec[1] & 1ULL << 33));                   /* PnU: unpriv */
+    g_assert_cmpuint(td_run(s, IOASID_TESTDEV_CMD_FILL, 0, va_k, 4,
+                            IOASID_TESTDEV_F_PASID | IOASID_TESTDEV_F_PRIV,
+                            1), ==, IOASID_TESTDEV_RES_OK);
+    g_assert_cmphex(qtest_readl(s->qts, pa), ==, 0x77);
+    /* A privileged write that faults (read-only page) has PnU set. */
+    pgt_map(s, &p, va_k + 0x1000, pa, (S1_RW & ~PTE_AP_EL0) | PTE_AP_RO);
+    g_assert_cmpuint(td_run(s, IOASID_TESTDEV_CMD_FILL, 0, va_k + 0x1000, 4,
+                            IOASID_TESTDEV_F_PASID | IOASID_TESTDEV_F_PRIV,
+                            1), ==, IOASID_TESTDEV_RES_DST_FAULT);
+    evt_expect(s, F_PERMISSION, rec);
+    g_assert(rec[1] & 1ULL << 33);                      /* PnU: priv */
+
+    /* Instruction fetch from a UXN page: InD, RnW. */
+    g_assert_cmpuint(td_run(s, IOASID_TESTDEV_CMD_COPY, va_x, va_x + 0x800,
+                            4, IOASID_TESTDEV_F_PASID | IOASID_TESTDEV_F_EXEC,
+                            1), ==, IOASID_TESTDEV_RES_SRC_FAULT);
+    evt_expect(s, F_PERMISSION, rec);
+    g_assert(rec[1] & 1ULL << 34);                      /* InD */
+    g_assert(rec[1] & 1ULL << 35);                      /* read */
+    /* Data reads of the same page are fine. */
+    g_assert_cmpuint(td_run(s, IOASID_TESTDEV_CMD_COPY, va_x, va_x + 0x800,
+                            4, IOASID_TESTDEV_F_PASID, 1), ==,
+                     IOASID_TESTDEV_RES_OK);
+    /* No SubstreamID and S1DSS bypass: stage 1 is skipped. */
+    g_assert_cmpuint(td_fill(s, pa + 8, 4, 0x99, UINT32_MAX), ==,
+                     IOASID_TESTDEV_RES_OK);
+    g_assert_cmphex(qtest_readl(s->qts, pa + 8), ==, 0x99);
+    evt_expect_none(s);
+    smmu_stop(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1280,6 +1336,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-smmuv3/msi", test_msi);
     qtest_add_func("/ioasid-smmuv3/httu", test_httu);
     qtest_add_func("/ioasid-smmuv3/ats", test_ats);
+    qtest_add_func("/ioasid-smmuv3/priv-exec", test_priv_exec);
     qtest_add_func("/ioasid-smmuv3/garbage", test_garbage);
     return g_test_run();
 }

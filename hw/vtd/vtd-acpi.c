@@ -38,7 +38,7 @@ void ioasid_vtd_build_dmar(GArray *table_data, BIOSLinker *linker,
     }
     acpi_table_begin(&table, table_data);
     /* 8.1: Host Address Width (N - 1), Flags, 10 reserved bytes */
-    build_append_int_noprefix(table_data, s->aw_bits - 1, 1);
+    build_append_int_noprefix(table_data, vtd_haw(s) - 1, 1);
     build_append_int_noprefix(table_data, flags, 1);
     build_append_int_noprefix(table_data, 0, 10);
 

@@ -447,6 +447,7 @@ typedef struct VtdReq {
 void vtd_record_fault(IoasidVtdState *s, const VtdReq *req, uint8_t reason);
 void vtd_fault_event(IoasidVtdState *s);
 void vtd_send_msi(uint32_t addr_lo, uint32_t addr_hi, uint32_t data);
+unsigned vtd_haw(IoasidVtdState *s);
 uint64_t vtd_haw_mask(IoasidVtdState *s);
 
 /*

@@ -176,7 +176,7 @@ static void vtd_ss_cfg(IoasidVtdState *s, IoasidPgtCfg *c, uint64_t root,
     c->fmt = IOASID_FMT_VTD_SS;
     c->root = root;
     c->levels = aw + 2;
-    c->oas = s->aw_bits;
+    c->oas = vtd_haw(s);
 }
 
 /* Legacy mode: root entry, context entry (9.1, 9.3). */
@@ -372,7 +372,7 @@ static uint8_t vtd_sm_ctx(IoasidVtdState *s, const VtdReq *req,
         ctx->s1.fmt = IOASID_FMT_VTD_FS;
         ctx->s1.root = pe[2] & R_PTE2_FSPTPTR_MASK;
         ctx->s1.levels = fspm ? 5 : 4;
-        ctx->s1.oas = s->aw_bits;
+        ctx->s1.oas = vtd_haw(s);
         ctx->s1.vtd_sre = FIELD_EX64(pe[2], PTE2, SRE);
         ctx->s1.vtd_wpe = FIELD_EX64(pe[2], PTE2, WPE);
         ctx->s1.vtd_ad = true;  /* first-stage A/D updates are architected */
@@ -438,7 +438,7 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
         return 0;
     }
     /* Input beyond MGAW (second stage only: first stage is canonical). */
-    if (!ctx.has_s1 && (req->addr & ~vtd_haw_mask(s))) {
+    if (!ctx.has_s1 && (req->addr >> s->aw_bits)) {
         fr = sm ? VTD_FR_SM_BEYOND_AW : VTD_FR_ADDR_BEYOND_AW;
         goto fault;
     }

@@ -25,9 +25,19 @@
 
 #define VTD_VER_VALUE           0x10    /* 1.0, as hardware reports */
 
+/*
+ * Host address width: output addresses and table pointers.  x86 physical
+ * addresses have at most 52 bits, so aw-bits=57 (5-level input) still
+ * has HAW 52.  MGAW (CAP) is aw-bits: the input address width.
+ */
+unsigned vtd_haw(IoasidVtdState *s)
+{
+    return MIN(s->aw_bits, 52);
+}
+
 uint64_t vtd_haw_mask(IoasidVtdState *s)
 {
-    return MAKE_64BIT_MASK(0, s->aw_bits);
+    return MAKE_64BIT_MASK(0, vtd_haw(s));
 }
 
 void vtd_send_msi(uint32_t addr_lo, uint32_t addr_hi, uint32_t data)

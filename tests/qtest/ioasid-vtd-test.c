@@ -836,6 +836,42 @@ static void test_sm_pt(void)
     t_stop(t);
 }
 
+/* 5-level tables: second stage (AW 3) and first stage (FSPM 01b). */
+static void test_sm_5level(void)
+{
+    T *t = t_start("aw-bits=57,fs-5level=on");
+    uint64_t pdir, ss = page(t), fs = page(t);
+    uint64_t root = sm_ctx(t, 0, &pdir);
+    uint64_t iova_ss = 0x00ab000000001000ULL;           /* bit 55: 5 levels */
+    uint64_t iova_fs = 0x0001230000002000ULL;           /* above 48 bits */
+
+    map(t, ss, 5, iova_ss, MEM_DATA + 0x9000, SS_RW, SS_RW);
+    map(t, fs, 5, iova_fs, MEM_DATA + 0xa000, FS_USER, FS_USER);
+    sm_pasid(t, pdir, 0, 2, 30, ss, 3, 0, 0);
+    sm_pasid(t, pdir, 9, 1, 31, 0, 0, fs, 1 << 2);      /* FSPM 01b */
+    set_root(t, root, true);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmpuint(dma_fill(t, iova_ss, 4, 0x55555, 0, 0), ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x9000), ==, 0x55555);
+    g_assert_cmpuint(dma_fill(t, iova_fs, 4, 0xf5f5, F_PASID, 9), ==,
+                     RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0xa000), ==, 0xf5f5);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+    t_stop(t);
+
+    /* 4-level only: FSPM 01b is an invalid PASID entry (5Bh). */
+    t = t_start("");
+    fs = page(t);
+    root = sm_ctx(t, 0, &pdir);
+    sm_pasid(t, pdir, 9, 1, 31, 0, 0, fs, 1 << 2);
+    set_root(t, root, true);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmpuint(dma_fill(t, 0x1000, 4, 1, F_PASID, 9), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 0, 0x1000)), ==, 0x5b);
+    t_stop(t);
+}
+
 /* Stale until invalidated, never after: queued IOTLB invalidation. */
 static void test_qi_iotlb_stale(void)
 {
@@ -1185,6 +1221,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-vtd/sm/fs-pasid", test_sm_fs_pasid);
     qtest_add_func("/ioasid-vtd/sm/nested", test_sm_nested);
     qtest_add_func("/ioasid-vtd/sm/pt", test_sm_pt);
+    qtest_add_func("/ioasid-vtd/sm/5level", test_sm_5level);
     qtest_add_func("/ioasid-vtd/inval/qi-iotlb-stale", test_qi_iotlb_stale);
     qtest_add_func("/ioasid-vtd/inval/reg-iotlb-stale",
                    test_reg_iotlb_stale);

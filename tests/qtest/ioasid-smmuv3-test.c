@@ -1309,11 +1309,46 @@ static void test_priv_exec(void)
     smmu_stop(s);
 }
 
+/* Bad property values make machine creation fail, naming the property. */
+static void test_bad_props(void)
+{
+    static const struct {
+        const char *global, *msg;
+    } bad[] = {
+        { "ioasid-smmuv3.stage=3", "stage" },
+        { "ioasid-smmuv3.ssidsize=21", "ssidsize" },
+        { "ioasid-smmuv3.oas=47", "oas" },
+        { "ioasid-smmuv3.oas=52", "oas" },
+        { "ioasid-smmuv3.granules=8k", "granules" },
+        { "ioasid-smmuv3.granules=", "granules" },
+    };
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    size_t i;
+
+    g_assert(qemu);
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        const char *argv[] = {
+            qemu, "-machine", "virt,iommu=ioasid-smmuv3", "-display", "none",
+            "-nodefaults", "-global", bad[i].global, "-S", NULL,
+        };
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        int status;
+
+        g_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+                              NULL, NULL, &out, &err, &status, NULL));
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        g_assert_nonnull(strstr(err, bad[i].msg));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/ioasid-smmuv3/reset", test_reset);
     qtest_add_func("/ioasid-smmuv3/props", test_props);
+    qtest_add_func("/ioasid-smmuv3/bad-props", test_bad_props);
     qtest_add_func("/ioasid-smmuv3/gbpa", test_gbpa);
     qtest_add_data_func("/ioasid-smmuv3/s1/4k", GUINT_TO_POINTER(12),
                         test_s1_granule);

@@ -1343,6 +1343,69 @@ static void test_bad_props(void)
     }
 }
 
+/* Stage 2 with each granule (S2TG, S2SL0 start levels). */
+static void test_s2_granule(gconstpointer data)
+{
+    unsigned g = GPOINTER_TO_UINT(data);
+    Smmu *s = smmu_start(NULL);
+    uint64_t ste[8] = { 0 };
+    uint64_t pa = galloc(s, 1ULL << g, 1ULL << g);
+    uint64_t ipa = 0x1234ULL << g;
+    Pgt p;
+
+    smmu_enable(s, 8, false);
+    pgt_init(s, &p, g, 40, true);
+    pgt_map(s, &p, ipa, pa, S2_RW);
+    ste_s2(ste, &p, 1, true);
+    write_ste(s, TESTDEV_SID, ste);
+    g_assert_cmpuint(td_fill(s, ipa + 0x24, 4, 0x5151, UINT32_MAX), ==,
+                     IOASID_TESTDEV_RES_OK);
+    g_assert_cmphex(qtest_readl(s->qts, pa + 0x24), ==, 0x5151);
+    evt_expect_none(s);
+    smmu_stop(s);
+}
+
+/* Configurations the implemented stages do not allow: C_BAD_STE. */
+static void test_stage_limits(void)
+{
+    Smmu *s = smmu_start("-global ioasid-smmuv3.stage=1");
+    uint64_t ste[8] = { 0 }, rec[4];
+    Pgt p;
+
+    smmu_enable(s, 8, false);
+    pgt_init(s, &p, 12, 40, true);
+    ste_s2(ste, &p, 1, true);
+    write_ste(s, TESTDEV_SID, ste);
+    g_assert_cmpuint(td_fill(s, 0x1000, 4, 0, UINT32_MAX), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    evt_expect(s, C_BAD_STE, rec);
+    /* No stage 2: TLBI_S12_VMALL and TLBI_S2_IPA are illegal. */
+    cmd_submit(s, CMD_TLBI_S12_VMALL(1), 0);
+    g_assert_cmphex(rl(s, CMDQ_CONS) >> 24 & 0x7f, ==, 1);
+    smmu_stop(s);
+
+    s = smmu_start("-global ioasid-smmuv3.stage=2 "
+                   "-global ioasid-smmuv3.granules=4k");
+    smmu_enable(s, 8, false);
+    setup_s1(s, &p, 12, 1);
+    g_assert_cmpuint(td_fill(s, 0x1000, 4, 0, UINT32_MAX), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    evt_expect(s, C_BAD_STE, rec);
+    /* A 64 KiB stage-2 granule is not advertised: C_BAD_STE. */
+    memset(ste, 0, sizeof(ste));
+    pgt_init(s, &p, 16, 40, true);
+    ste_s2(ste, &p, 1, true);
+    write_ste(s, TESTDEV_SID, ste);
+    cmd(s, CMD_CFGI_STE(TESTDEV_SID), 0);
+    g_assert_cmpuint(td_fill(s, 0x1000, 4, 0, UINT32_MAX), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    evt_expect(s, C_BAD_STE, rec);
+    /* No stage 1: TLBI_NH_ASID is illegal. */
+    cmd_submit(s, CMD_TLBI_NH_ASID(1), 0);
+    g_assert_cmphex(rl(s, CMDQ_CONS) >> 24 & 0x7f, ==, 1);
+    smmu_stop(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1356,6 +1419,13 @@ int main(int argc, char **argv)
                         test_s1_granule);
     qtest_add_data_func("/ioasid-smmuv3/s1/64k", GUINT_TO_POINTER(16),
                         test_s1_granule);
+    qtest_add_data_func("/ioasid-smmuv3/s2/4k", GUINT_TO_POINTER(12),
+                        test_s2_granule);
+    qtest_add_data_func("/ioasid-smmuv3/s2/16k", GUINT_TO_POINTER(14),
+                        test_s2_granule);
+    qtest_add_data_func("/ioasid-smmuv3/s2/64k", GUINT_TO_POINTER(16),
+                        test_s2_granule);
+    qtest_add_func("/ioasid-smmuv3/stage-limits", test_stage_limits);
     qtest_add_func("/ioasid-smmuv3/s2-bypass", test_s2_and_bypass);
     qtest_add_func("/ioasid-smmuv3/nested", test_nested);
     qtest_add_data_func("/ioasid-smmuv3/pasid/linear", GUINT_TO_POINTER(0),

@@ -402,6 +402,7 @@ struct IoasidVtdState {
     PCIBus *bus;
     GHashTable *as_by_bus;      /* PCIBus * -> IoasidVtdAS *[256] */
     IoasidIotlb *iotlb;
+    GHashTable *ctx_cache;      /* (sid, pasid, request kind) -> VtdCtx */
 
     /* properties */
     uint8_t aw_bits;
@@ -409,6 +410,7 @@ struct IoasidVtdState {
     uint8_t pasid_bits;
     bool fs, ss, nested, fs5lp, ssads;
     uint32_t iotlb_size;
+    bool ctx_cache_on;
 
     uint64_t cap, ecap;
 
@@ -459,6 +461,7 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
                   IoasidResult *res, uint8_t *reason);
 extern const PCIIOMMUOps vtd_pci_iommu_ops;
 void vtd_notify_unmap_all(IoasidVtdState *s);
+void vtd_ctx_cache_flush(IoasidVtdState *s);
 IoasidDmaStatus vtd_ioasid_dma_rw(IoasidIOMMU *iommu,
                                   const IoasidDmaRequest *req, void *buf,
                                   DMADirection dir, uint64_t *fault_addr);

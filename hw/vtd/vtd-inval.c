@@ -3,10 +3,10 @@
  *
  * Register-based invalidation (spec 6.5.1: CCMD_REG, IOTLB_REG / IVA_REG)
  * and queued invalidation (6.5.2: IQA / IQH / IQT, 128- and 256-bit
- * descriptors).  The only cache modelled is the IOTLB (core IOTLB, tagged
- * by domain id and PASID); context and PASID entries are not cached, so
- * context-cache and PASID-cache invalidations only validate their
- * descriptor.  Device-TLB invalidations are forwarded to devices that
+ * descriptors).  Caches: the IOTLB (core IOTLB, tagged by domain id and
+ * PASID) and one cache of decoded context / PASID entries, which every
+ * context-cache and PASID-cache invalidation empties (over-invalidation
+ * is always allowed).  Device-TLB invalidations are forwarded to devices that
  * implement the ioasid-pci device interface and complete synchronously:
  * ITE / ICE are never raised.
  *
@@ -64,8 +64,9 @@ void vtd_ccmd_write(IoasidVtdState *s)
     if (cirg == 0) {
         qemu_log_mask(LOG_GUEST_ERROR, "ioasid-vtd: CCMD.CIRG reserved\n");
     }
-    /* No context cache: done, at the requested granularity. */
-    s->ccmd = FIELD_DP64(s->ccmd, CCMD, CAIG, cirg);
+    /* Performed as a global invalidation (always allowed). */
+    vtd_ctx_cache_flush(s);
+    s->ccmd = FIELD_DP64(s->ccmd, CCMD, CAIG, cirg ? 1 : 0);
     s->ccmd = FIELD_DP64(s->ccmd, CCMD, ICC, 0);
 }
 
@@ -170,7 +171,8 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
             return false;
         }
         trace_ioasid_vtd_inv_cc(g, did, FIELD_EX64(d[0], DSC_CC, SID));
-        return true;            /* no context cache */
+        vtd_ctx_cache_flush(s);         /* over-invalidation: allowed */
+        return true;
     case VTD_DSC_IOTLB:
         if ((d[0] & VTD_DSC_IOTLB_RSVD0) || (d[1] & VTD_DSC_ADDR_RSVD1) ||
             g == 0 || (g == 3 && am > FIELD_EX64(s->cap, CAP, MAMV))) {
@@ -239,7 +241,8 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
             return false;
         }
         trace_ioasid_vtd_inv_pc(g, did, pasid);
-        return true;            /* no PASID cache */
+        vtd_ctx_cache_flush(s);         /* over-invalidation: allowed */
+        return true;
     case VTD_DSC_PDEVTLB:
         if (!x86->dt_supported || !s->scalable ||
             (d[1] & VTD_DSC_PDEVTLB_RSVD1)) {

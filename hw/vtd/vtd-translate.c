@@ -4,9 +4,11 @@
  * Decodes the VT-d translation structures (spec chapter 9) into the
  * core's IoasidPgtCfg and walks them with the core walkers
  * (hw/ioasid/core/walk.h), caching leaf translations in the core IOTLB
- * tagged with (domain id, PASID).  Context and PASID entries are not
- * cached: they are re-read on every IOTLB miss, which the architecture
- * allows (caching them is optional).
+ * tagged with (domain id, PASID).  Successfully decoded root / context /
+ * PASID-directory / PASID entries are cached too (the context cache and
+ * PASID cache of 6.2.2 / 6.2.3, in one), until a context-cache or
+ * PASID-cache invalidation or SRTP; property x-context-cache=off re-reads
+ * them on every request instead.
  *
  *   legacy mode (RTADDR.TTM = 00):   root -> context (TT 00/01: SS,
  *                                     TT 10: pass-through)          9.1, 9.3
@@ -154,7 +156,7 @@ static uint8_t vtd_walk_reason(bool sm, const IoasidFault *f, bool priv)
  * Entry decoding
  * ------------------------------------------------------------------
  */
-typedef struct VtdCtx {
+struct VtdCtx {
     bool fpd;                   /* fault processing disabled */
     bool pt;                    /* pass-through */
     bool nested;
@@ -162,7 +164,26 @@ typedef struct VtdCtx {
     uint32_t as_tag;            /* IOTLB address-space tag (PASID) */
     IoasidPgtCfg s1, s2;        /* s1 used for FS and nested */
     bool has_s1, has_s2;
-} VtdCtx;
+};
+typedef struct VtdCtx VtdCtx;
+
+#define VTD_CTX_CACHE_MAX       4096
+
+void vtd_ctx_cache_flush(IoasidVtdState *s)
+{
+    if (s->ctx_cache) {
+        g_hash_table_remove_all(s->ctx_cache);
+    }
+}
+
+/* The decode depends on the request's kind (SRE / ERE / DTE checks). */
+static uint64_t vtd_ctx_key(const VtdReq *req)
+{
+    uint64_t pasid = req->pasid == IOASID_NO_PASID ? 1u << 20 : req->pasid;
+
+    return (uint64_t)req->sid << 32 | pasid << 3 | req->priv << 2 |
+           !!(req->access & IOASID_PERM_EXEC) << 1 | req->ats;
+}
 
 static bool vtd_aw_ok(IoasidVtdState *s, unsigned aw)
 {
@@ -423,9 +444,29 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
         fr = VTD_FR_SM_RTA_INVALID;
         goto fault;
     }
-    fr = sm ? vtd_sm_ctx(s, req, &ctx) : vtd_legacy_ctx(s, req, &ctx);
-    if (fr) {
-        goto fault;
+    if (s->ctx_cache) {
+        uint64_t key = vtd_ctx_key(req);
+        VtdCtx *c = g_hash_table_lookup(s->ctx_cache, &key);
+
+        if (c) {
+            ctx = *c;
+        } else {
+            fr = sm ? vtd_sm_ctx(s, req, &ctx) :
+                      vtd_legacy_ctx(s, req, &ctx);
+            if (fr) {
+                goto fault;
+            }
+            if (g_hash_table_size(s->ctx_cache) >= VTD_CTX_CACHE_MAX) {
+                g_hash_table_remove_all(s->ctx_cache);
+            }
+            g_hash_table_insert(s->ctx_cache, g_memdup2(&key, sizeof(key)),
+                                g_memdup2(&ctx, sizeof(ctx)));
+        }
+    } else {
+        fr = sm ? vtd_sm_ctx(s, req, &ctx) : vtd_legacy_ctx(s, req, &ctx);
+        if (fr) {
+            goto fault;
+        }
     }
     if (ctx.pt) {
         if (req->addr & ~vtd_haw_mask(s)) {

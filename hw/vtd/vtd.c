@@ -117,6 +117,8 @@ void vtd_record_fault(IoasidVtdState *s, const VtdReq *req, uint8_t reason)
         hi = FIELD_DP64(hi, FRCD_HI, EXE, !!(req->access & IOASID_PERM_EXEC));
         hi = FIELD_DP64(hi, FRCD_HI, PRIV, req->priv);
     }
+    /* AT: 00b untranslated request, 01b translation request (ATS). */
+    hi = FIELD_DP64(hi, FRCD_HI, AT, req->ats ? 1 : 0);
     hi = FIELD_DP64(hi, FRCD_HI, F, 1);
     s->frcd[2 * idx] = req->addr & ~0xfffULL;
     s->frcd[2 * idx + 1] = hi;
@@ -156,6 +158,7 @@ static void vtd_set_root(IoasidVtdState *s)
     }
     trace_ioasid_vtd_srtp(s->root, ttm);
     /* CAP.ESRTPS: SRTP also invalidates all remapping caches. */
+    vtd_ctx_cache_flush(s);
     vtd_iotlb_flush_all(s);
     s->gsts = FIELD_DP32(s->gsts, GSTS, RTPS, 1);
 }
@@ -606,6 +609,7 @@ static void vtd_reset_regs(IoasidVtdState *s)
     s->iedata = s->ieaddr = s->ieuaddr = 0;
     s->irta = s->irt = s->irt_eime = 0;
     if (s->iotlb) {
+        vtd_ctx_cache_flush(s);
         vtd_iotlb_flush_all(s);
     }
 }
@@ -657,6 +661,10 @@ static void vtd_realize(DeviceState *dev, Error **errp)
     vtd_init_caps(s);
     s->bus = pcms->pcibus;
     s->iotlb = ioasid_iotlb_new(s->iotlb_size);
+    if (s->ctx_cache_on) {
+        s->ctx_cache = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                             g_free, g_free);
+    }
     s->as_by_bus = g_hash_table_new_full(g_direct_hash, g_direct_equal,
                                          NULL, g_free);
     memory_region_init_io(&s->mmio, OBJECT(s), &vtd_mmio_ops, s,
@@ -678,6 +686,7 @@ static int vtd_post_load(void *opaque, int version_id)
 {
     IoasidVtdState *s = opaque;
 
+    vtd_ctx_cache_flush(s);
     vtd_iotlb_flush_all(s);
     if (s->root_mode > VTD_RTM_INVALID) {
         return -EINVAL;
@@ -734,6 +743,7 @@ static const Property vtd_properties[] = {
     DEFINE_PROP_BOOL("fs-5level", IoasidVtdState, fs5lp, false),
     DEFINE_PROP_BOOL("ss-ad", IoasidVtdState, ssads, true),
     DEFINE_PROP_UINT32("iotlb-size", IoasidVtdState, iotlb_size, 4096),
+    DEFINE_PROP_BOOL("x-context-cache", IoasidVtdState, ctx_cache_on, true),
 };
 
 static void vtd_class_init(ObjectClass *klass, void *data)

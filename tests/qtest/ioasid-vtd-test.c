@@ -298,6 +298,29 @@ static void iq_sync(T *t)
     g_assert_cmphex(r64(t, IQH), ==, t->iq_tail * 16);
 }
 
+/*
+ * After changing a root / context entry: context-cache invalidation,
+ * queued when the queue is enabled, else through CCMD.
+ */
+static void cc_inv(T *t)
+{
+    if (r32(t, GSTS) & GSTS_QIES) {
+        iq_put(t, 0x1 | (1 << 4), 0);                   /* global */
+        iq_sync(t);
+    } else {
+        w64(t, CCMD, (1ULL << 63) | (1ULL << 61));
+        g_assert_cmphex(r64(t, CCMD) >> 63, ==, 0);
+    }
+}
+
+/* After changing a PASID entry: PASID-cache invalidation (queued). */
+static void pc_inv(T *t, uint16_t did, uint32_t pasid)
+{
+    iq_put(t, 0x7 | (1 << 4) | ((uint64_t)did << 16) |
+           ((uint64_t)pasid << 32), 0);                 /* PASID-selective */
+    iq_sync(t);
+}
+
 /* ---- testdev DMA ---- */
 static uint32_t td_rd(T *t, uint32_t off)
 {
@@ -511,12 +534,33 @@ static void test_legacy_ss(void)
 static void test_legacy_pt(void)
 {
     T *t = t_start("");
+    uint64_t root = legacy_ctx(t, 2, 0, 2, 1), ce;
 
-    set_root(t, legacy_ctx(t, 2, 0, 2, 1), false);
+    set_root(t, root, false);
     gcmd(t, GSTS_TES, true);
     g_assert_cmpuint(dma_fill(t, MEM_DATA + 0x40, 4, 0xabcd1234, 0, 0), ==,
                      RES_OK);
     g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x40), ==, 0xabcd1234);
+
+    /* The context entry is cached: stale until a context-cache inv. */
+    ce = (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 16;
+    wq(t, ce, page(t) | 1);                             /* TT 00b, empty */
+    g_assert_cmpuint(dma_fill(t, MEM_DATA + 0x40, 4, 1, 0, 0), ==, RES_OK);
+    cc_inv(t);
+    g_assert_cmpuint(dma_fill(t, MEM_DATA + 0x40, 4, 2, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x40), ==, 1);
+    t_stop(t);
+
+    /* x-context-cache=off: every request re-reads the entries. */
+    t = t_start("x-context-cache=off");
+    root = legacy_ctx(t, 2, 0, 2, 1);
+    set_root(t, root, false);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmpuint(dma_fill(t, MEM_DATA + 0x40, 4, 3, 0, 0), ==, RES_OK);
+    wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 16, page(t) | 1);
+    g_assert_cmpuint(dma_fill(t, MEM_DATA + 0x40, 4, 4, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
     t_stop(t);
 }
 
@@ -574,6 +618,7 @@ static void test_legacy_faults(void)
 
     /* Context entry not present: reason 2h. */
     wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 16, 0);
+    cc_inv(t);
     g_assert_cmpuint(dma_fill(t, iova, 4, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(FR(frcd_hi(t, 4, iova)), ==, 0x2);
@@ -581,6 +626,7 @@ static void test_legacy_faults(void)
 
     /* Context entry with reserved TT 11b: reason 3h. */
     wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 16, ss | (3 << 2) | 1);
+    cc_inv(t);
     g_assert_cmpuint(dma_fill(t, iova, 4, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(FR(frcd_hi(t, 5, iova)), ==, 0x3);
@@ -588,6 +634,7 @@ static void test_legacy_faults(void)
 
     /* Root entry reserved bit: reason Ah. */
     wq(t, root + 8, 1);
+    cc_inv(t);
     g_assert_cmpuint(dma_fill(t, iova, 4, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(FR(frcd_hi(t, 6, iova)), ==, 0xa);
@@ -596,6 +643,7 @@ static void test_legacy_faults(void)
 
     /* Root entry not present: reason 1h. */
     wq(t, root, 0);
+    cc_inv(t);
     g_assert_cmpuint(dma_fill(t, iova, 4, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(FR(frcd_hi(t, 7, iova)), ==, 0x1);
@@ -656,6 +704,7 @@ static void test_sm_ss_rid_pasid(void)
     pe = sm_pasid(t, pdir, 0, 2, 11, ss, 2, 0, 0);      /* RID_PASID 0: SS */
     set_root(t, root, true);
     gcmd(t, GSTS_TES, true);
+    iq_enable(t);
     g_assert_cmpuint(dma_fill(t, 0x7008, 8, 0x0badcafe, 0, 0), ==, RES_OK);
     g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x1008), ==, 0x0badcafe);
 
@@ -684,6 +733,7 @@ static void test_sm_ss_rid_pasid(void)
 
     /* Invalid PGTT (5): 5Bh */
     wq(t, pe, ss | (5 << 6) | (2 << 2) | 1);
+    pc_inv(t, 11, 0);
     g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(FR(frcd_hi(t, 3, 0x7008)), ==, 0x5b);
@@ -691,6 +741,7 @@ static void test_sm_ss_rid_pasid(void)
 
     /* Reserved bit in the PASID entry: 5Ah */
     wq(t, pe, ss | (2 << 6) | (2 << 2) | 1 | (1 << 10));
+    pc_inv(t, 11, 0);
     g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(FR(frcd_hi(t, 4, 0x7008)), ==, 0x5a);
@@ -699,6 +750,7 @@ static void test_sm_ss_rid_pasid(void)
     /* PASIDE clear and a request with PASID: 45h */
     wq(t, rq(t, root) & ~0xfffULL, pdir | 1);
     wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 32, pdir | 1);
+    cc_inv(t);
     g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, F_PASID, 1), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(FR(frcd_hi(t, 5, 0x7008)), ==, 0x45);
@@ -706,6 +758,7 @@ static void test_sm_ss_rid_pasid(void)
 
     /* Fault processing disabled in the context entry: not recorded. */
     wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 32, pdir | 2 | 1);
+    cc_inv(t);
     g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, F_PASID, 1), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(r32(t, FSTS) & 0xff, ==, 0);        /* FRI: stale */
@@ -1112,7 +1165,7 @@ static void test_intremap(void)
 static void test_ats_devtlb(void)
 {
     T *t = t_start("scalable-mode=off,device-iotlb=on");
-    uint64_t ss = page(t), root, ats;
+    uint64_t ss = page(t), root, ats, hi;
     uint32_t ctrl_off = PASID_CAP + 8 + 6;              /* ATS control */
 
     g_assert_cmphex((r64(t, ECAP) >> 2) & 1, ==, 1);    /* DT */
@@ -1136,10 +1189,13 @@ static void test_ats_devtlb(void)
     g_assert_cmphex(r32(t, FSTS), ==, 0);
     /* TT 00b: translation requests blocked (Dh), Unsupported Request. */
     wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 16, ss | 1);
+    cc_inv(t);
     td_wr64(t, IOASID_TESTDEV_SRC, 0x8000);
     g_assert_cmpuint(td_cmd(t, IOASID_TESTDEV_CMD_ATS, 0, 0), ==,
                      IOASID_TESTDEV_RES_UNSUPPORTED);
-    g_assert_cmphex(FR(frcd_hi(t, 0, 0x8000)), ==, 0xd);
+    hi = frcd_hi(t, 0, 0x8000);
+    g_assert_cmphex(FR(hi), ==, 0xd);
+    g_assert_cmphex((hi >> 60) & 3, ==, 1);             /* AT: transl. req */
 
     /* Device-TLB invalidation reaches the device. */
     iq_enable(t);

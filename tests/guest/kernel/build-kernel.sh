@@ -38,6 +38,9 @@ esac
 FRAG=$GUEST_DIR/kernel/iommufd-$([ $QARCH = x86_64 ] && echo x86_64 || echo arm64).config
 [ -f "$FRAG" ] || die "missing $FRAG"
 mkdir -p "$KCACHE/src"
+# One build per architecture at a time.
+exec 9>"$KCACHE/.lock-build-$QARCH"
+flock -w "${BUILD_TIMEOUT:-3600}" 9 || die "timed out waiting for another build-kernel.sh $QARCH"
 
 # ---- host tools ----
 need_tools() {

@@ -225,6 +225,11 @@ static uint8_t vtd_legacy_ctx(IoasidVtdState *s, const VtdReq *req,
                         (req->sid & 0xff) * 16, ce, 2)) {
         return VTD_FR_CE_ACCESS;
     }
+    /*
+     * FPD also covers a not-present entry: "present clear" is a qualified
+     * fault found in this entry (Linux tears PASID entries down to FPD
+     * only, to silence in-flight DMA).
+     */
     ctx->fpd = FIELD_EX64(ce[0], CE_LO, FPD);
     if (!FIELD_EX64(ce[0], CE_LO, P)) {
         return VTD_FR_CE_NP;

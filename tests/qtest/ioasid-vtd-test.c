@@ -747,6 +747,13 @@ static void test_sm_ss_rid_pasid(void)
     g_assert_cmphex(FR(frcd_hi(t, 4, 0x7008)), ==, 0x5a);
     frcd_clear(t, 4);
 
+    /* A PASID entry torn down to FPD only (as Linux does): silent. */
+    wq(t, (rq(t, pdir) & ~0xfffULL) + 1 * 64, 2);
+    pc_inv(t, 11, 1);
+    g_assert_cmpuint(dma_fill(t, 0x7008, 8, 1, F_PASID, 1), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(r32(t, FSTS) & 0xff, ==, 0);
+
     /* PASIDE clear and a request with PASID: 45h */
     wq(t, rq(t, root) & ~0xfffULL, pdir | 1);
     wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 32, pdir | 1);

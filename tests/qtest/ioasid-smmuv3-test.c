@@ -1406,6 +1406,68 @@ static void test_stage_limits(void)
     smmu_stop(s);
 }
 
+/*
+ * Plain (RID-only) DMA of an ordinary QEMU device (edu, slot 5) goes
+ * through the IOMMUMemoryRegion path.
+ */
+#define EDU_SID         (5 << 3)
+
+static void edu_dma(Smmu *s, QPCIDevice *edu, QPCIBar bar, uint64_t src,
+                    uint64_t dst, uint32_t cnt, bool to_pci)
+{
+    qpci_io_writeq(edu, bar, 0x80, src);
+    qpci_io_writeq(edu, bar, 0x88, dst);
+    qpci_io_writeq(edu, bar, 0x90, cnt);
+    qpci_io_writeq(edu, bar, 0x98, 1 | (to_pci ? 2 : 0));
+    qtest_clock_step(s->qts, 200 * 1000 * 1000);        /* 100 ms timer */
+    g_assert_cmphex(qpci_io_readq(edu, bar, 0x98) & 1, ==, 0);
+}
+
+static void test_iommu_mr(void)
+{
+    Smmu *s = smmu_start("-device edu,addr=05.0");
+    uint64_t pa1 = galloc(s, 4096, 4096), pa2 = galloc(s, 4096, 4096);
+    uint64_t ste[8] = { 0 }, cd = galloc(s, 64, 64), rec[4];
+    uint8_t in[64], out[64];
+    QPCIDevice *edu;
+    QPCIBar bar;
+    Pgt p;
+    int i;
+
+    edu = qpci_device_find(&s->gbus.bus, QPCI_DEVFN(5, 0));
+    g_assert(edu);
+    qpci_device_enable(edu);
+    bar = qpci_iomap(edu, 0, NULL);
+    smmu_enable(s, 8, false);
+    pgt_init(s, &p, 12, 39, false);
+    pgt_map(s, &p, 0x100000, pa1, S1_RO);
+    pgt_map(s, &p, 0x200000, pa2, S1_RW);
+    write_cd(s, cd, &p, 21, true, 0);
+    ste_s1(ste, cd, 0, 0, 0);
+    write_ste(s, EDU_SID, ste);
+    for (i = 0; i < sizeof(in); i++) {
+        in[i] = 0x30 + i;
+    }
+    qtest_memwrite(s->qts, pa1, in, sizeof(in));
+    /* IOVA 0x100000 -> edu buffer -> IOVA 0x200000. */
+    edu_dma(s, edu, bar, 0x100000, 0x40000, sizeof(in), false);
+    edu_dma(s, edu, bar, 0x40000, 0x200000, sizeof(in), true);
+    qtest_memread(s->qts, pa2, out, sizeof(out));
+    g_assert(!memcmp(in, out, sizeof(in)));
+    g_assert_cmphex(evt_pop(s, rec), ==, 0);
+    /* A write to the read-only page: F_PERMISSION for StreamID 0x28. */
+    edu_dma(s, edu, bar, 0x40000, 0x100000, sizeof(in), true);
+    g_assert_cmphex(evt_pop(s, rec), ==, F_PERMISSION);
+    g_assert_cmphex(rec[0] >> 32, ==, EDU_SID);
+    g_assert_cmphex(rec[0] >> 11 & 1, ==, 0);           /* no SSV */
+    g_assert_cmphex(rec[2], ==, 0x100000);
+    g_assert(!(rec[1] & 1ULL << 35));                   /* write */
+    qtest_memread(s->qts, pa1, out, sizeof(out));
+    g_assert(!memcmp(in, out, sizeof(in)));
+    g_free(edu);
+    smmu_stop(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1440,6 +1502,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-smmuv3/cmdq", test_cmdq);
     qtest_add_func("/ioasid-smmuv3/msi", test_msi);
     qtest_add_func("/ioasid-smmuv3/httu", test_httu);
+    qtest_add_func("/ioasid-smmuv3/iommu-mr", test_iommu_mr);
     qtest_add_func("/ioasid-smmuv3/ats", test_ats);
     qtest_add_func("/ioasid-smmuv3/priv-exec", test_priv_exec);
     qtest_add_func("/ioasid-smmuv3/garbage", test_garbage);

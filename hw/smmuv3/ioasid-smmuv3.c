@@ -9,9 +9,14 @@
  * Two ways in:
  *  - plain (RID-only) DMA of any PCI device below the primary bus goes
  *    through QEMU's IOMMUMemoryRegion path (one region per requester);
- *  - (RID, PASID) DMA of ioasid-testdev comes through the qemu-ioasid
- *    TYPE_IOASID_IOMMU interface (hw/ioasid/ioasid-pci.h); the PASID is
- *    the SubstreamID that selects the CD.
+ *  - (RID, PASID) DMA and ATS translation requests of ioasid-testdev
+ *    come through the qemu-ioasid TYPE_IOASID_IOMMU interface
+ *    (hw/ioasid/ioasid-pci.h); the PASID is the SubstreamID that selects
+ *    the CD.
+ *
+ * Successful translations are cached in the core IOTLB (iotlb.h), tagged
+ * by VMID, ASID, kind and privilege; decoded STEs and CDs in two hash
+ * tables.  All of them stay in use until the guest invalidates them.
  *
  * Nothing the guest writes may crash QEMU: every bad input ends in an
  * architected event record, command error or GERROR bit, plus a
@@ -42,11 +47,13 @@
 #define SMMU_SIDSIZE            16
 #define SMMU_CMDQS              19
 #define SMMU_EVENTQS            19
-/* Bound of the software caches: flushed whole when full. */
+/* IOTLB capacity (the core evicts one entry when full). */
 #define SMMU_IOTLB_MAX          8192
+/* STE / CD cache bound: flushed whole when full. */
 #define SMMU_CFG_CACHE_MAX      4096
 
-#define SMMU_GERROR_ALL         0x1fd   /* the GERROR bits defined above */
+/* The GERROR bits of smmuv3-regs.h (CMDQ_ERR .. SFM_ERR). */
+#define SMMU_GERROR_ALL         0x1fd
 
 /* ---------------------------------------------------------------------- */
 /* Decoded configuration                                                  */

@@ -344,6 +344,7 @@ enum {
     VTD_FR_SM_CE_DTE        = 0x44, /* SCT.5: translation request, DTE=0 */
     VTD_FR_SM_CE_PASIDE     = 0x45, /* SCT.6: request w/ PASID, PASIDE=0 */
     VTD_FR_SM_CE_PDTS       = 0x46, /* SCT.7: PASID beyond PDTS */
+    VTD_FR_SM_CE_RID_PASID  = 0x48, /* SCT.9: RID_PASID beyond PSS */
     VTD_FR_SM_PDE_ACCESS    = 0x50, /* SPD.1 */
     VTD_FR_SM_PDE_NP        = 0x51, /* SPD.2 */
     VTD_FR_SM_PDE_RSVD      = 0x52, /* SPD.3 */

@@ -301,17 +301,19 @@ static uint8_t vtd_sm_ctx(IoasidVtdState *s, const VtdReq *req,
         ce[2] || ce[3]) {
         return VTD_FR_SM_CE_RSVD;
     }
-    if (FIELD_EX64(ce[0], SMCE0, DTE) && !x86->dt_supported) {
-        return VTD_FR_SM_CE_INVALID;
-    }
-    if (FIELD_EX64(ce[0], SMCE0, PRE)) {
-        return VTD_FR_SM_CE_INVALID;    /* ECAP.PRS = 0 */
+    /* DTE is reserved without ECAP.DT, PRE without ECAP.PRS (always). */
+    if ((FIELD_EX64(ce[0], SMCE0, DTE) && !x86->dt_supported) ||
+        FIELD_EX64(ce[0], SMCE0, PRE)) {
+        return VTD_FR_SM_CE_RSVD;
     }
     if (req->ats && !FIELD_EX64(ce[0], SMCE0, DTE)) {
         return VTD_FR_SM_CE_DTE;
     }
     if (pasid == IOASID_NO_PASID) {
         pasid = FIELD_EX64(ce[1], SMCE1, RID_PASID);
+        if (pasid >> s->pasid_bits) {
+            return VTD_FR_SM_CE_RID_PASID;
+        }
     } else if (!FIELD_EX64(ce[0], SMCE0, PASIDE)) {
         return VTD_FR_SM_CE_PASIDE;
     }

@@ -12,6 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/error-report.h"
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
@@ -619,6 +620,25 @@ static void vtd_reset_hold(Object *obj, ResetType type)
     vtd_reset_regs(IOASID_VTD(obj));
 }
 
+/*
+ * Devices realized before the IOMMU already have their bus-master address
+ * space: their DMA is not translated.  q35's own chipset functions (host
+ * bridge, LPC, SATA, SMBus) always are; say so for anything else.
+ */
+static void vtd_warn_early_device(PCIBus *bus, PCIDevice *pdev, void *opaque)
+{
+    int devfn = pdev->devfn;
+
+    if (devfn == 0 || devfn == PCI_DEVFN(0x1f, 0) ||
+        devfn == PCI_DEVFN(0x1f, 2) || devfn == PCI_DEVFN(0x1f, 3)) {
+        return;
+    }
+    warn_report("ioasid-vtd: PCI device %02x.%x (%s) was created before "
+                "the IOMMU: its DMA bypasses translation; put -device "
+                "ioasid-vtd first (and use -nodefaults)", PCI_SLOT(devfn),
+                PCI_FUNC(devfn), object_get_typename(OBJECT(pdev)));
+}
+
 static void vtd_realize(DeviceState *dev, Error **errp)
 {
     IoasidVtdState *s = IOASID_VTD(dev);
@@ -660,6 +680,7 @@ static void vtd_realize(DeviceState *dev, Error **errp)
 
     vtd_init_caps(s);
     s->bus = pcms->pcibus;
+    pci_for_each_device_under_bus(s->bus, vtd_warn_early_device, s);
     s->iotlb = ioasid_iotlb_new(s->iotlb_size);
     if (s->ctx_cache_on) {
         s->ctx_cache = g_hash_table_new_full(g_int64_hash, g_int64_equal,

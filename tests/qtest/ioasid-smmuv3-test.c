@@ -702,6 +702,26 @@ static void test_nested(void)
     g_assert_cmpuint(td_fill(s, va + 0x20, 4, 0x5a5a5a5a, 1), ==,
                      IOASID_TESTDEV_RES_OK);
     g_assert_cmphex(qtest_readl(s->qts, data + 0x20), ==, 0x5a5a5a5a);
+    /*
+     * Combined (nested) IOTLB entries survive TLBI_S2_IPA of their IPA,
+     * as the architecture allows; TLBI_S12_VMALL removes them.
+     */
+    {
+        uint64_t s2leaf = pgt_leaf(s, &s2, data + NEST_OFF);
+        uint64_t data2 = galloc(s, 4096, 4096);
+
+        w64(s, s2leaf, data2 | S2_RW);
+        cmd(s, CMD_TLBI_S2_IPA(7), data + NEST_OFF);
+        g_assert_cmpuint(td_fill(s, va + 0x30, 4, 0x31, 1), ==,
+                         IOASID_TESTDEV_RES_OK);
+        g_assert_cmphex(qtest_readl(s->qts, data + 0x30), ==, 0x31);
+        cmd(s, CMD_TLBI_S12_VMALL(7), 0);
+        g_assert_cmpuint(td_fill(s, va + 0x30, 4, 0x32, 1), ==,
+                         IOASID_TESTDEV_RES_OK);
+        g_assert_cmphex(qtest_readl(s->qts, data2 + 0x30), ==, 0x32);
+        w64(s, s2leaf, data | S2_RW);
+        cmd(s, CMD_TLBI_S12_VMALL(7), 0);
+    }
     /* S1DSS == SSID0: SubstreamID 0 itself is then illegal. */
     g_assert_cmpuint(td_fill(s, va, 4, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
@@ -1027,6 +1047,16 @@ static void test_tlb_inv(void)
     cmd(s, CMD_TLBI_S12_VMALL(5), 0);
     g_assert_cmpuint(td_fill(s, va, 4, 14, UINT32_MAX), ==, 0);
     g_assert_cmphex(qtest_readl(s->qts, pa1), ==, 14);
+    /* S2_IPA range: SCALE 1, NUM 0 = 2 pages of 4 KiB from va - 4K. */
+    w64(s, leaf, pa2 | S2_RW);
+    cmd(s, CMD_TLBI_S2_IPA(5) | 1 << 20, (va - 0x1000) | 1 << 10);
+    g_assert_cmpuint(td_fill(s, va, 4, 15, UINT32_MAX), ==, 0);
+    g_assert_cmphex(qtest_readl(s->qts, pa2), ==, 15);
+    /* ... and a TLBI_NH_ALL leaves stage-2-only entries alone. */
+    w64(s, leaf, pa1 | S2_RW);
+    cmd(s, 0x10 | 5ULL << 32, 0);                       /* TLBI_NH_ALL */
+    g_assert_cmpuint(td_fill(s, va, 4, 16, UINT32_MAX), ==, 0);
+    g_assert_cmphex(qtest_readl(s->qts, pa2), ==, 16);
     g_assert_cmphex(ste_w2 & 0xffff, ==, 5);
     smmu_stop(s);
 }

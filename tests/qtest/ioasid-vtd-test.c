@@ -94,7 +94,7 @@ typedef struct T {
 } T;
 
 /* ---- setup ---- */
-static T *t_start(const char *vtd_props)
+static T *t_start_with(const char *vtd_props, const char *extra)
 {
     T *t = g_new0(T, 1);
     QPCIDevice *mch;
@@ -108,8 +108,9 @@ static T *t_start(const char *vtd_props)
 
     t->qts = qtest_initf("%s-nodefaults -machine q35 -m 128M "
                          "-device ioasid-vtd%s%s "
-                         "-device ioasid-testdev,addr=%02x.0", fw,
-                         *vtd_props ? "," : "", vtd_props, TESTDEV_SLOT);
+                         "-device ioasid-testdev,addr=%02x.0 %s", fw,
+                         *vtd_props ? "," : "", vtd_props, TESTDEV_SLOT,
+                         extra);
     pc_alloc_init(&t->alloc, t->qts, ALLOC_NO_FLAGS);
     t->bus = qpci_new_pc(t->qts, &t->alloc);
     mch = qpci_device_find(t->bus, 0);
@@ -126,6 +127,11 @@ static T *t_start(const char *vtd_props)
                  0x7);
     t->next = MEM_TABLES;
     return t;
+}
+
+static T *t_start(const char *vtd_props)
+{
+    return t_start_with(vtd_props, "");
 }
 
 static void t_stop(T *t)
@@ -1168,6 +1174,60 @@ static void test_intremap(void)
     t_stop(t);
 }
 
+/*
+ * RID-only DMA from a plain QEMU device (edu: pci_dma_read / write) goes
+ * through the IOMMUMemoryRegion path.
+ */
+#define EDU_SLOT        5
+#define EDU_SID         (EDU_SLOT << 3)
+#define EDU_BUF         0x40000
+
+static void edu_dma(T *t, QPCIDevice *edu, QPCIBar bar, uint64_t src,
+                    uint64_t dst, bool to_pci)
+{
+    qpci_io_writeq(edu, bar, 0x80, src);
+    qpci_io_writeq(edu, bar, 0x88, dst);
+    qpci_io_writeq(edu, bar, 0x90, 8);
+    qpci_io_writeq(edu, bar, 0x98, 1 | (to_pci ? 2 : 0));
+    qtest_clock_step(t->qts, 200 * 1000 * 1000);        /* edu: 100 ms */
+}
+
+static void test_rid_only_iommu_mr(void)
+{
+    T *t = t_start_with("", "-device edu,addr=05.0");
+    QPCIDevice *edu = qpci_device_find(t->bus, QPCI_DEVFN(EDU_SLOT, 0));
+    uint64_t ss = page(t), root, hi;
+    QPCIBar bar;
+
+    g_assert(edu);
+    qpci_device_enable(edu);
+    bar = qpci_iomap(edu, 0, NULL);
+    map(t, ss, 4, 0x100000, MEM_DATA + 0xb000, SS_RW, SS_R);
+    map(t, ss, 4, 0x101000, MEM_DATA + 0xc000, SS_RW, SS_RW);
+    root = legacy_ctx(t, 0, ss, 2, 7);
+    /* edu's context entry in the same table */
+    wq(t, (rq(t, root) & ~0xfffULL) + EDU_SID * 16, ss | 1);
+    wq(t, (rq(t, root) & ~0xfffULL) + EDU_SID * 16 + 8, 2 | (7 << 8));
+    set_root(t, root, false);
+    gcmd(t, GSTS_TES, true);
+
+    wq(t, MEM_DATA + 0xb000, 0x0123456789abcdefULL);
+    edu_dma(t, edu, bar, 0x100000, EDU_BUF, false);     /* RAM -> edu */
+    edu_dma(t, edu, bar, EDU_BUF, 0x101000, true);      /* edu -> RAM */
+    g_assert_cmphex(rq(t, MEM_DATA + 0xc000), ==, 0x0123456789abcdefULL);
+    g_assert_cmphex(r32(t, FSTS), ==, 0);
+
+    /* Write to the read-only page: 5h from edu's source id. */
+    edu_dma(t, edu, bar, EDU_BUF, 0x100000, true);
+    hi = r64(t, FRCD + 8);
+    g_assert_cmphex(hi >> 63, ==, 1);
+    g_assert_cmphex(hi & 0xffff, ==, EDU_SID);
+    g_assert_cmphex(FR(hi), ==, 0x5);
+    g_assert_cmphex(r64(t, FRCD), ==, 0x100000);
+    g_free(edu);
+    t_stop(t);
+}
+
 /* ATS translation requests and device-TLB invalidation (device-iotlb). */
 static void test_ats_devtlb(void)
 {
@@ -1277,6 +1337,10 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-vtd/gcmd", test_gcmd);
     qtest_add_func("/ioasid-vtd/legacy/ss", test_legacy_ss);
     qtest_add_func("/ioasid-vtd/legacy/pt", test_legacy_pt);
+    if (qtest_has_device("edu")) {
+        qtest_add_func("/ioasid-vtd/legacy/rid-only-iommu-mr",
+                       test_rid_only_iommu_mr);
+    }
     qtest_add_func("/ioasid-vtd/legacy/faults", test_legacy_faults);
     qtest_add_func("/ioasid-vtd/faults/overflow-mask",
                    test_fault_overflow_and_mask);

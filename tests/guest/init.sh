@@ -66,7 +66,7 @@ if [ -s /etc/modules.load ]; then
         [ -d "/sys/module/$m" ] && continue
         # Like modprobe: MODULE.PARAM=VALUE on the kernel command line.
         opts=$(for w in $(cat /proc/cmdline); do
-                   case "$w" in "$m".*=*) echo "${w#$m.}";; esac
+                   case "$w" in "$m".*=*) echo "${w#"$m".}";; esac
                done)
         # shellcheck disable=SC2086
         if ! out=$(insmod "/lib/modules/$m.ko" $opts 2>&1); then

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Common helpers of the guest harness (sourced, not run).
 # SPDX-License-Identifier: GPL-2.0-or-later
 

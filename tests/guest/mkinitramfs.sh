@@ -122,6 +122,11 @@ if [ ! -s "$IMG" ]; then
         gzip -9n >"$IMG.tmp.$$"
     mv "$IMG.tmp.$$" "$IMG"
     log "built $IMG ($(du -h "$IMG" | cut -f1))"
+    # Keep the 8 newest images and program builds per architecture.
+    # shellcheck disable=SC2012
+    ls -t "$CACHE"/initramfs/initramfs-"$QARCH"-*.cpio.gz 2>/dev/null | tail -n +9 | xargs -r rm -f
+    # shellcheck disable=SC2012
+    ls -t "$CACHE"/guest-bin/*-"$QARCH"-* 2>/dev/null | tail -n +9 | xargs -r rm -f
 fi
 if [ "$OUT" != "-" ]; then
     mkdir -p "$(dirname "$OUT")"

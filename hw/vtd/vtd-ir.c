@@ -18,6 +18,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "hw/i386/apic-msidef.h"
+#include "hw/i386/apic_internal.h"
 #include "hw/pci-host/q35.h"
 #include "exec/address-spaces.h"
 #include "vtd-internal.h"
@@ -210,8 +211,8 @@ MemTxResult vtd_ir_request(IoasidVtdState *s, hwaddr offset, uint64_t val,
     if (vtd_ir_remap(s, &src, &dst, sid)) {
         return MEMTX_OK;        /* blocked and reported: dropped */
     }
-    address_space_stl_le(&address_space_memory, dst.address, dst.data,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
+    /* To the APIC bus: address[63:32] may hold x2APIC destination bits. */
+    apic_get_class(NULL)->send_msi(&dst);
     return MEMTX_OK;
 }
 

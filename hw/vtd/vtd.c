@@ -18,6 +18,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/sysbus.h"
 #include "hw/i386/pc.h"
+#include "hw/i386/apic_internal.h"
 #include "hw/pci/pci_bus.h"
 #include "migration/vmstate.h"
 #include "exec/address-spaces.h"
@@ -41,11 +42,24 @@ uint64_t vtd_haw_mask(IoasidVtdState *s)
     return MAKE_64BIT_MASK(0, vtd_haw(s));
 }
 
+/*
+ * An interrupt message of the unit itself (fault / invalidation events):
+ * never remapped.  To the APIC bus when the address is in the interrupt
+ * range (FEUADDR holds the upper x2APIC destination bits); any other
+ * address is just a DMA write of the data.
+ */
 void vtd_send_msi(uint32_t addr_lo, uint32_t addr_hi, uint32_t data)
 {
-    uint64_t addr = ((uint64_t)addr_hi << 32) | addr_lo;
+    MSIMessage msg = {
+        .address = ((uint64_t)addr_hi << 32) | addr_lo,
+        .data = data,
+    };
 
-    address_space_stl_le(&address_space_memory, addr, data,
+    if ((addr_lo & 0xfff00000) == VTD_MSI_BASE) {
+        apic_get_class(NULL)->send_msi(&msg);
+        return;
+    }
+    address_space_stl_le(&address_space_memory, msg.address, data,
                          MEMTXATTRS_UNSPECIFIED, NULL);
 }
 

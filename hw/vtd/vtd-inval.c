@@ -194,7 +194,7 @@ static bool vtd_process_dsc(IoasidVtdState *s, const uint64_t *d)
             return false;
         }
         vtd_devtlb_inv(s, FIELD_EX64(d[0], DSC_CC, SID), IOASID_NO_PASID,
-                       d[1], true);
+                       d[1], false);
         return true;
     case VTD_DSC_WAIT: {
         uint32_t sdata;

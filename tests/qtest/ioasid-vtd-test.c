@@ -1275,6 +1275,18 @@ static void test_ats_devtlb(void)
                     ==, 0x1000);
     t_stop(t);
 
+    /* Scalable mode: PASID-based device-TLB invalidation (type 8). */
+    t = t_start("device-iotlb=on");
+    iq_enable(t);
+    iq_put(t, 0x8 | ((uint64_t)TESTDEV_SID << 16) | (0x2aULL << 32),
+           0x10000);
+    iq_sync(t);
+    g_assert_cmpuint(td_rd(t, IOASID_TESTDEV_INV_COUNT), ==, 1);
+    g_assert_cmphex(td_rd(t, IOASID_TESTDEV_INV_PASID) & 0xfffff, ==, 0x2a);
+    g_assert_cmphex(qpci_io_readq(t->dev, t->bar, IOASID_TESTDEV_INV_ADDR),
+                    ==, 0x10000);
+    t_stop(t);
+
     /* Without device-iotlb: not advertised, device-TLB descriptors bad. */
     t = t_start("");
     g_assert_cmphex((r64(t, ECAP) >> 2) & 1, ==, 0);

@@ -331,6 +331,7 @@ enum {
     VTD_FR_CE_RSVD          = 0x0b, /* context entry reserved field */
     VTD_FR_SS_RSVD          = 0x0c, /* SS paging entry reserved field */
     VTD_FR_CE_TT_BLOCKED    = 0x0d, /* request type blocked by TT */
+    VTD_FR_INTERRUPT_ADDR   = 0x0e, /* LGN.4: output in interrupt range */
     /* scalable mode */
     VTD_FR_SM_RTA_INVALID   = 0x30, /* SRTA.1: invalid RTADDR.TTM */
     VTD_FR_SM_TTM_PASID     = 0x31, /* SRTA.2: legacy TTM, request w/ PASID */
@@ -357,6 +358,7 @@ enum {
     VTD_FR_SM_FS_ACCESS     = 0x70, /* SFS.1 */
     VTD_FR_SM_FS_NP         = 0x71, /* SFS.2 */
     VTD_FR_SM_FS_RSVD       = 0x72, /* SFS.3 */
+    VTD_FR_SM_FSPTPTR       = 0x73, /* SFS.4: invalid FSPTPTR */
     VTD_FR_SM_FS_NEST_MGAW  = 0x74, /* SFS.5: FS entry GPA beyond MGAW */
     VTD_FR_SM_FS_NEST_READ  = 0x76, /* SFS.7: SS denies reading a FS entry */
     VTD_FR_SM_FS_NEST_WRITE = 0x77, /* SFS.8: SS denies FS A/D update */
@@ -371,6 +373,7 @@ enum {
     VTD_FR_SM_SS_ADDR       = 0x84, /* SGN.5 */
     VTD_FR_SM_WRITE         = 0x85, /* SGN.6 */
     VTD_FR_SM_READ          = 0x86, /* SGN.7 */
+    VTD_FR_SM_INTERRUPT_ADDR = 0x87, /* SGN.8: output in interrupt range */
 };
 
 /*

@@ -349,13 +349,14 @@ static uint8_t vtd_sm_ctx(IoasidVtdState *s, const VtdReq *req,
         (FIELD_EX64(pe[2], PTE2, EAFE) && !FIELD_EX64(s->ecap, ECAP, EAFS))) {
         return VTD_FR_SM_PTE_RSVD;
     }
+    /* Table pointers beyond the host address width (SSL.4, SFS.4). */
     if ((pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_NESTED) &&
         (pe[0] & haw_rsvd)) {
-        return VTD_FR_SM_PTE_RSVD;
+        return VTD_FR_SM_SS_INVALID;
     }
     if ((pgtt == VTD_PGTT_FS || pgtt == VTD_PGTT_NESTED) &&
         (pe[2] & haw_rsvd)) {
-        return VTD_FR_SM_PTE_RSVD;
+        return VTD_FR_SM_FSPTPTR;
     }
     ctx->did = FIELD_EX64(pe[1], PTE1, DID);
     ctx->as_tag = pasid;
@@ -423,6 +424,12 @@ static uint8_t vtd_iotlb_kind(const VtdCtx *ctx, bool priv)
                 ctx->has_s1 ? IOASID_KIND_S1 : IOASID_KIND_S2;
 
     return priv ? k | IOASID_IOTLB_PRIV : k;
+}
+
+/* 3.15: a translation may not produce an address in the interrupt range. */
+static bool vtd_out_is_interrupt(const IoasidResult *res)
+{
+    return res->out >= VTD_MSI_BASE && res->out < VTD_MSI_BASE + VTD_MSI_SIZE;
 }
 
 /*
@@ -502,6 +509,10 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
         res->page_shift = e->page_shift;
         res->perms = e->perms;
         trace_ioasid_vtd_iotlb_hit(req->sid, ctx.did, ctx.as_tag, req->addr);
+        if (vtd_out_is_interrupt(res)) {
+            fr = sm ? VTD_FR_SM_INTERRUPT_ADDR : VTD_FR_INTERRUPT_ADDR;
+            goto fault;
+        }
         return 0;
     }
     ioasid_iotlb_count_lookup(s->iotlb, false, e != NULL);
@@ -515,6 +526,10 @@ int vtd_translate(IoasidVtdState *s, const VtdReq *req, bool report,
         r = ioasid_walk(ctx.has_s1 ? &ctx.s1 : &ctx.s2, &vtd_memops,
                         req->addr, req->access, req->priv, req->ats, res,
                         &f);
+    }
+    if (r == 0 && vtd_out_is_interrupt(res)) {
+        fr = sm ? VTD_FR_SM_INTERRUPT_ADDR : VTD_FR_INTERRUPT_ADDR;
+        goto fault;
     }
     if (r == 0 && req->ats) {
         return 0;

@@ -528,6 +528,13 @@ static void test_legacy_ss(void)
     g_assert_cmphex(qtest_readl(t->qts, pa + 0x1000 + 0x10), ==, 0xcafef00d);
     g_assert_cmphex(r32(t, FSTS), ==, 0);
 
+    /* A translation into the interrupt range is blocked: Eh (LGN.4). */
+    map(t, ss, 4, 0x20000000, 0xfee00000ULL, SS_RW, SS_RW);
+    g_assert_cmpuint(dma_fill(t, 0x20000000, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 0, 0x20000000)), ==, 0xe);
+    frcd_clear(t, 0);
+
     /* 3-level table (AW 1) */
     ss = page(t);
     map(t, ss, 3, 0x1000, MEM_DATA + 0x8000, SS_RW, SS_RW);
@@ -923,6 +930,11 @@ static void test_sm_5level(void)
                      RES_OK);
     g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0xa000), ==, 0xf5f5);
     g_assert_cmphex(r32(t, FSTS), ==, 0);
+    /* A translation into the interrupt range is blocked: 87h (SGN.8). */
+    map(t, fs, 5, iova_fs + 0x1000, 0xfee00000ULL, FS_USER, FS_USER);
+    g_assert_cmpuint(dma_fill(t, iova_fs + 0x1000, 4, 1, F_PASID, 9), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 0, iova_fs + 0x1000)), ==, 0x87);
     t_stop(t);
 
     /* 4-level only: FSPM 01b is an invalid PASID entry (5Bh). */

@@ -839,10 +839,22 @@ static void test_sm_fs_pasid(void)
     g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 0x3, F_PASID | F_PRIV, 5),
                      ==, RES_OK);
     g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x2010), ==, 0x3);
+    /* Supervisor write to a read-only page: allowed while WPE = 0 ... */
+    g_assert_cmpuint(dma_fill(t, 0x7fff1000ULL, 4, 0x4, F_PASID | F_PRIV, 5),
+                     ==, RES_OK);
+    g_assert_cmphex(qtest_readl(t->qts, MEM_DATA + 0x3000), ==, 0x4);
+    /* ... and blocked with WPE = 1 (PASID 6: same table, SRE | WPE). */
+    sm_pasid(t, pdir, 6, 1, 13, 0, 0, fs, 1 | (1 << 4));
+    g_assert_cmpuint(dma_fill(t, 0x7fff1000ULL, 4, 0x5, F_PASID | F_PRIV, 6),
+                     ==, IOASID_TESTDEV_RES_DST_FAULT);
+    hi = frcd_hi(t, 5, 0x7fff1000ULL);
+    g_assert_cmphex(FR(hi), ==, 0x85);
+    g_assert_cmphex(PRIV(hi), ==, 1);
+    frcd_clear(t, 5);
     /* Request without PASID: RID_PASID 0 not set up -> 59h */
     g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
-    g_assert_cmphex(FR(frcd_hi(t, 5, 0x7fff0010ULL)), ==, 0x59);
+    g_assert_cmphex(FR(frcd_hi(t, 6, 0x7fff0010ULL)), ==, 0x59);
     t_stop(t);
 }
 

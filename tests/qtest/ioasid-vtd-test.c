@@ -855,6 +855,25 @@ static void test_sm_fs_pasid(void)
     g_assert_cmpuint(dma_fill(t, 0x7fff0010ULL, 4, 1, 0, 0), ==,
                      IOASID_TESTDEV_RES_DST_FAULT);
     g_assert_cmphex(FR(frcd_hi(t, 6, 0x7fff0010ULL)), ==, 0x59);
+
+    /* Execute request (source read with F_EXEC) and ERE = 0: 5Ch */
+    g_assert_cmpuint(dma_copy(t, 0x7fff0000ULL, 0x7fff0100ULL, 4,
+                              F_PASID | IOASID_TESTDEV_F_EXEC, 5), ==,
+                     IOASID_TESTDEV_RES_SRC_FAULT);
+    hi = frcd_hi(t, 7, 0x7fff0000ULL);
+    g_assert_cmphex(FR(hi), ==, 0x5c);
+    g_assert_cmphex((hi >> 30) & 1, ==, 1);             /* EXE */
+    /* ERE = 1: allowed, unless the page is execute-disabled (82h). */
+    map(t, fs, 4, 0x7fff3000ULL, MEM_DATA + 0x3000, FS_USER,
+        FS_USER | (1ULL << 63));
+    sm_pasid(t, pdir, 8, 1, 14, 0, 0, fs, 1 << 1);      /* ERE */
+    g_assert_cmpuint(dma_copy(t, 0x7fff0000ULL, 0x7fff0100ULL, 4,
+                              F_PASID | IOASID_TESTDEV_F_EXEC, 8), ==,
+                     RES_OK);
+    g_assert_cmpuint(dma_copy(t, 0x7fff3000ULL, 0x7fff0100ULL, 4,
+                              F_PASID | IOASID_TESTDEV_F_EXEC, 8), ==,
+                     IOASID_TESTDEV_RES_SRC_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 0, 0x7fff3000ULL)), ==, 0x82);
     t_stop(t);
 }
 

@@ -940,6 +940,40 @@ static void test_sm_pt(void)
     t_stop(t);
 }
 
+/* Second-stage A/D updates (SSADE, ECAP.SSADS): dirty tracking. */
+static void test_sm_ss_dirty(void)
+{
+    T *t = t_start("");
+    uint64_t pdir, ss = page(t), pe;
+    uint64_t root = sm_ctx(t, 0, &pdir);
+
+    map(t, ss, 4, 0x3000, MEM_DATA + 0xd000, SS_RW, SS_RW);
+    map(t, ss, 4, 0x4000, MEM_DATA + 0xe000, SS_RW, SS_RW);
+    pe = sm_pasid(t, pdir, 0, 2, 40, ss, 2, 0, 0);
+    wq(t, pe, rq(t, pe) | (1 << 9));                    /* SSADE */
+    set_root(t, root, true);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmpuint(dma_copy(t, 0x3000, 0x4000, 8, 0, 0), ==, RES_OK);
+    /* read page: A only; written page: A and D */
+    g_assert_cmphex(rq(t, leaf_addr(t, ss, 4, 0x3000)) & 0x300, ==, 0x100);
+    g_assert_cmphex(rq(t, leaf_addr(t, ss, 4, 0x4000)) & 0x300, ==, 0x300);
+    t_stop(t);
+
+    /* ss-ad=off: SSADE is a reserved bit (5Ah). */
+    t = t_start("ss-ad=off");
+    ss = page(t);
+    root = sm_ctx(t, 0, &pdir);
+    map(t, ss, 4, 0x3000, MEM_DATA + 0xd000, SS_RW, SS_RW);
+    pe = sm_pasid(t, pdir, 0, 2, 40, ss, 2, 0, 0);
+    wq(t, pe, rq(t, pe) | (1 << 9));
+    set_root(t, root, true);
+    gcmd(t, GSTS_TES, true);
+    g_assert_cmpuint(dma_fill(t, 0x3000, 4, 1, 0, 0), ==,
+                     IOASID_TESTDEV_RES_DST_FAULT);
+    g_assert_cmphex(FR(frcd_hi(t, 0, 0x3000)), ==, 0x5a);
+    t_stop(t);
+}
+
 /* 5-level tables: second stage (AW 3) and first stage (FSPM 01b). */
 static void test_sm_5level(void)
 {
@@ -1404,6 +1438,7 @@ int main(int argc, char **argv)
     qtest_add_func("/ioasid-vtd/sm/nested", test_sm_nested);
     qtest_add_func("/ioasid-vtd/sm/pt", test_sm_pt);
     qtest_add_func("/ioasid-vtd/sm/5level", test_sm_5level);
+    qtest_add_func("/ioasid-vtd/sm/ss-dirty", test_sm_ss_dirty);
     qtest_add_func("/ioasid-vtd/inval/qi-iotlb-stale", test_qi_iotlb_stale);
     qtest_add_func("/ioasid-vtd/inval/reg-iotlb-stale",
                    test_reg_iotlb_stale);

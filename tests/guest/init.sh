@@ -84,10 +84,17 @@ for t in $tests; do
         continue
     fi
     info "running $t (timeout ${tmo}s)"
+    # Kernel messages would interleave with the program's lines on the
+    # console: keep only EMERG/ALERT (panics, BUG:, Oops) there while it
+    # runs, and print what the kernel said afterwards.
+    n0=$(dmesg | wc -l)
+    dmesg -n 2
     # shellcheck disable=SC2086
     timeout -s KILL "$tmo" "/bin/$t" --iommu "$iommu" $args
     rc=$?
+    dmesg -n 7
     info "$t exited with $rc"
+    dmesg | tail -n +$((n0 + 1)) | head -60 | sed 's/^/ioasid-init: kmsg: /'
     case $rc in
     0)        ;;
     137|124)  why="${why:+$why;}$t:timeout-${tmo}s" ;;

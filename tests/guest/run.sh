@@ -66,10 +66,11 @@ iommu_case() {
         IOMMU_APPEND="intel_iommu=on,sm_off iommu.strict=1" ;;
     x86_64/virtio-iommu)
         # No interrupt remapping with virtio-iommu on x86: VFIO type1 needs
-        # allow_unsafe_interrupts (init.sh passes MOD.PARAM= to insmod).
+        # allow_unsafe_interrupts (init.sh passes MOD.PARAM= to insmod), and
+        # so does iommufd (built in, in the IOMMUFD kernel).
         MACHINE=q35
         IOMMU_DEV=(-device virtio-iommu-pci)
-        IOMMU_APPEND="iommu.strict=1 vfio_iommu_type1.allow_unsafe_interrupts=1" ;;
+        IOMMU_APPEND="iommu.strict=1 vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1" ;;
     aarch64/none)
         MACHINE=virt,gic-version=3,its=on EXPECT_IOMMU=no ;;
     aarch64/smmuv3)
@@ -81,10 +82,10 @@ iommu_case() {
         IOMMU_APPEND="iommu.strict=1" ;;
     # Our own models (hw/vtd, hw/smmuv3):
     x86_64/ioasid-vtd)
-        # No interrupt remapping in ioasid-vtd yet: VFIO type1 then needs
-        # allow_unsafe_interrupts.  Drop it when intremap=on works.
+        # No interrupt remapping in ioasid-vtd yet: VFIO type1 and iommufd
+        # then need allow_unsafe_interrupts.  Drop it when intremap=on works.
         MACHINE=q35 IOMMU_DEV=(-device ioasid-vtd)
-        IOMMU_APPEND="intel_iommu=on,sm_on iommu.strict=1 vfio_iommu_type1.allow_unsafe_interrupts=1" ;;
+        IOMMU_APPEND="intel_iommu=on,sm_on iommu.strict=1 vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1" ;;
     # aarch64/ioasid-smmuv3)
     #     MACHINE=virt,gic-version=3,its=on
     #     IOMMU_DEV=(-device ioasid-smmuv3)

@@ -3,6 +3,12 @@
  * through VFIO and check every byte.
  *
  * Modes (chosen automatically, or with --mode):
+ *   iommufd   the device is in an IOMMU group and the kernel has IOMMUFD
+ *             (/dev/iommu) and the VFIO device cdev: VFIO_DEVICE_BIND_IOMMUFD,
+ *             IOMMU_GET_HW_INFO, IOMMU_IOAS_ALLOC, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+ *             buffers mapped with IOMMU_IOAS_MAP; otherwise the same steps
+ *             as vfio.  (uAPI structs are copied below: the host's
+ *             linux-libc-dev may predate iommufd.)
  *   vfio      the device is in an IOMMU group: bind to vfio-pci, VFIO type1
  *             container, buffers mapped at chosen IOVAs with
  *             VFIO_IOMMU_MAP_DMA.  After the data tests, permission and
@@ -47,8 +53,36 @@
 
 #define P "testdev-dma: "
 
-enum mode { MODE_AUTO, MODE_VFIO, MODE_NOIOMMU, MODE_SYSFS };
-static const char *mode_name[] = { "auto", "vfio", "noiommu", "sysfs" };
+enum mode { MODE_AUTO, MODE_VFIO, MODE_NOIOMMU, MODE_SYSFS, MODE_IOMMUFD };
+static const char *mode_name[] = { "auto", "vfio", "noiommu", "sysfs",
+                                   "iommufd" };
+
+/* iommufd / VFIO cdev uAPI (Linux >= 6.6), as in include/uapi/linux. */
+#define U_IOMMUFD_TYPE          ';'
+#define U_IOMMU_IOAS_ALLOC      _IO(U_IOMMUFD_TYPE, 0x81)
+#define U_IOMMU_IOAS_MAP        _IO(U_IOMMUFD_TYPE, 0x85)
+#define U_IOMMU_IOAS_UNMAP      _IO(U_IOMMUFD_TYPE, 0x86)
+#define U_IOMMU_GET_HW_INFO     _IO(U_IOMMUFD_TYPE, 0x8a)
+#define U_VFIO_DEVICE_BIND_IOMMUFD      _IO(VFIO_TYPE, VFIO_BASE + 18)
+#define U_VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
+#define U_IOAS_MAP_FIXED_IOVA   (1u << 0)
+#define U_IOAS_MAP_WRITEABLE    (1u << 1)
+#define U_IOAS_MAP_READABLE     (1u << 2)
+struct u_ioas_alloc { uint32_t size, flags, out_ioas_id; };
+struct u_ioas_map {
+    uint32_t size, flags, ioas_id, reserved;
+    uint64_t user_va, length, iova;
+};
+struct u_ioas_unmap { uint32_t size, ioas_id; uint64_t iova, length; };
+struct u_hw_info {
+    uint32_t size, flags, dev_id, data_len;
+    uint64_t data_uptr;
+    uint32_t out_data_type;
+    uint8_t out_max_pasid_log2, reserved[3];
+    uint64_t out_capabilities;
+};
+struct u_bind_iommufd { uint32_t argsz, flags; int32_t iommufd; uint32_t out_devid; };
+struct u_attach_pt { uint32_t argsz, flags, pt_id, pasid; };
 
 #ifndef VFIO_NOIOMMU_IOMMU
 #define VFIO_NOIOMMU_IOMMU 8
@@ -60,6 +94,8 @@ static struct {
     enum mode mode;
     int want_iommu;             /* 1 yes, 0 no, -1 don't care */
     int container, group, device;
+    int iommufd;                /* iommufd mode: /dev/iommu */
+    uint32_t ioas, dev_id;      /* iommufd objects */
     uint64_t bar0_off, cfg_off; /* VFIO region offsets */
     volatile uint32_t *bar0;    /* sysfs mode: mmap of resource0 */
     int cfg_fd;                 /* sysfs mode: config file */
@@ -68,6 +104,7 @@ static struct {
     unsigned vendor, devid;     /* --id, default ioasid-testdev */
     int setup_only;             /* --setup-only: VFIO plumbing, no DMA */
 } d = { .container = -1, .group = -1, .device = -1, .cfg_fd = -1,
+        .iommufd = -1,
         .want_iommu = -1 };
 
 static int n_pass, n_fail, n_skip;
@@ -392,6 +429,93 @@ static void open_vfio(void)
     d.cfg_off = ri.offset;
 }
 
+/* The VFIO device cdev of the bound device (vfio-dev/vfioN), or "" */
+static void vfio_cdev(char *out, size_t len)
+{
+    char path[PATH_MAX];
+    DIR *dir;
+    struct dirent *e;
+
+    out[0] = 0;
+    snprintf(path, sizeof(path), "%s/vfio-dev", d.sysdir);
+    dir = opendir(path);
+    if (!dir) {
+        return;
+    }
+    while ((e = readdir(dir))) {
+        if (!strncmp(e->d_name, "vfio", 4)) {
+            snprintf(out, len, "/dev/vfio/devices/%s", e->d_name);
+            break;
+        }
+    }
+    closedir(dir);
+}
+
+static void open_iommufd(void)
+{
+    char cdev[PATH_MAX];
+    uint8_t data[512];
+    struct u_bind_iommufd bind = { .argsz = sizeof(bind) };
+    struct u_hw_info hw = { .size = sizeof(hw), .data_len = sizeof(data),
+                            .data_uptr = (uintptr_t)data };
+    struct u_ioas_alloc alloc = { .size = sizeof(alloc) };
+    struct u_attach_pt at = { .argsz = sizeof(at) };
+    struct vfio_region_info ri = { .argsz = sizeof(ri) };
+
+    vfio_cdev(cdev, sizeof(cdev));
+    if (!cdev[0]) {
+        die("%s has no VFIO device cdev (CONFIG_VFIO_DEVICE_CDEV?)", d.bdf);
+    }
+    d.device = open(cdev, O_RDWR);
+    if (d.device < 0) {
+        die("open %s: %s", cdev, strerror(errno));
+    }
+    d.iommufd = open("/dev/iommu", O_RDWR);
+    if (d.iommufd < 0) {
+        die("open /dev/iommu: %s", strerror(errno));
+    }
+    bind.iommufd = d.iommufd;
+    if (ioctl(d.device, U_VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+        die("VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(errno));
+    }
+    d.dev_id = bind.out_devid;
+    hw.dev_id = d.dev_id;
+    memset(data, 0, sizeof(data));
+    if (ioctl(d.iommufd, U_IOMMU_GET_HW_INFO, &hw)) {
+        say("IOMMU_GET_HW_INFO: %s", strerror(errno));
+    } else {
+        uint64_t w0, w1;
+
+        memcpy(&w0, data, 8);
+        memcpy(&w1, data + 8, 8);
+        say("IOMMU_GET_HW_INFO: type %u, data %u bytes (%#llx %#llx), "
+            "max PASID log2 %u, capabilities %#llx", hw.out_data_type,
+            hw.data_len, (unsigned long long)w0, (unsigned long long)w1,
+            hw.out_max_pasid_log2, (unsigned long long)hw.out_capabilities);
+    }
+    if (ioctl(d.iommufd, U_IOMMU_IOAS_ALLOC, &alloc)) {
+        die("IOMMU_IOAS_ALLOC: %s", strerror(errno));
+    }
+    d.ioas = alloc.out_ioas_id;
+    at.pt_id = d.ioas;
+    if (ioctl(d.device, U_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
+        die("VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", strerror(errno));
+    }
+    ri.index = VFIO_PCI_BAR0_REGION_INDEX;
+    if (ioctl(d.device, VFIO_DEVICE_GET_REGION_INFO, &ri) || ri.size == 0) {
+        die("BAR0 region info: %s", strerror(errno));
+    }
+    d.bar0_off = ri.offset;
+    ri.argsz = sizeof(ri);
+    ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
+    if (ioctl(d.device, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
+        die("config region info: %s", strerror(errno));
+    }
+    d.cfg_off = ri.offset;
+    say("%s bound to iommufd: dev_id %u, IOAS %u attached (hwpt %u)", cdev,
+        d.dev_id, d.ioas, at.pt_id);
+}
+
 static void open_sysfs(void)
 {
     char path[PATH_MAX];
@@ -472,6 +596,20 @@ static int dma_map(struct buf *b, uint32_t flags)
         .vaddr = (uintptr_t)b->va, .iova = b->iova, .size = b->size,
     };
 
+    if (d.mode == MODE_IOMMUFD) {
+        struct u_ioas_map im = {
+            .size = sizeof(im), .ioas_id = d.ioas,
+            .flags = U_IOAS_MAP_FIXED_IOVA |
+                     (flags & VFIO_DMA_MAP_FLAG_READ ? U_IOAS_MAP_READABLE : 0) |
+                     (flags & VFIO_DMA_MAP_FLAG_WRITE ? U_IOAS_MAP_WRITEABLE : 0),
+            .user_va = (uintptr_t)b->va, .length = b->size, .iova = b->iova,
+        };
+        if (ioctl(d.iommufd, U_IOMMU_IOAS_MAP, &im)) {
+            return -errno;
+        }
+        b->mapped = 1;
+        return 0;
+    }
     if (d.mode != MODE_VFIO) {
         return 0;
     }
@@ -488,6 +626,17 @@ static int dma_unmap(struct buf *b)
         .argsz = sizeof(u), .iova = b->iova, .size = b->size,
     };
 
+    if (d.mode == MODE_IOMMUFD && b->mapped) {
+        struct u_ioas_unmap iu = {
+            .size = sizeof(iu), .ioas_id = d.ioas,
+            .iova = b->iova, .length = b->size,
+        };
+        if (ioctl(d.iommufd, U_IOMMU_IOAS_UNMAP, &iu)) {
+            return -errno;
+        }
+        b->mapped = 0;
+        return iu.length == b->size ? 0 : -EIO;
+    }
     if (d.mode != MODE_VFIO || !b->mapped) {
         return 0;
     }
@@ -501,7 +650,7 @@ static int dma_unmap(struct buf *b)
 /* Device address of b[off, off+len): IOVA, or physical (one page only). */
 static uint64_t dma_addr(struct buf *b, size_t off, size_t len)
 {
-    if (d.mode == MODE_VFIO) {
+    if (d.mode == MODE_VFIO || d.mode == MODE_IOMMUFD) {
         return b->iova + off;
     }
     if ((off % d.page) + len > (size_t)d.page) {
@@ -654,7 +803,7 @@ static long first_not(const uint8_t *p, uint8_t v, size_t n)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: testdev-dma [--mode auto|vfio|noiommu|sysfs] "
+            "usage: testdev-dma [--mode auto|iommufd|vfio|noiommu|sysfs] "
             "[--iommu yes|no] [--device BDF]\n"
             "                   [--id VVVV:DDDD --setup-only]  (VFIO plumbing "
             "only, any device)\n");
@@ -668,7 +817,7 @@ int main(int argc, char **argv)
     const uint32_t pattern = 0xa5c35a3c;
     uint8_t *expect;
     size_t bufsize = 64 * 1024, i, fill_len, copy_len, soff, doff;
-    int r, k, iommu;
+    int r, k, iommu, auto_mode;
     long bad;
     char grp[64];
     uint32_t id;
@@ -680,6 +829,7 @@ int main(int argc, char **argv)
             d.mode = !strcmp(m, "vfio") ? MODE_VFIO :
                      !strcmp(m, "noiommu") ? MODE_NOIOMMU :
                      !strcmp(m, "sysfs") ? MODE_SYSFS :
+                     !strcmp(m, "iommufd") ? MODE_IOMMUFD :
                      !strcmp(m, "auto") ? MODE_AUTO : (usage(), 0);
         } else if (!strcmp(argv[k], "--iommu") && k + 1 < argc) {
             k++;
@@ -718,6 +868,7 @@ int main(int argc, char **argv)
     if (d.want_iommu == 0 && iommu) {
         die("no IOMMU was expected but %s is in IOMMU group %s", d.bdf, grp);
     }
+    auto_mode = d.mode == MODE_AUTO;
     if (d.mode == MODE_AUTO) {
         if (iommu) {
             d.mode = MODE_VFIO;
@@ -741,7 +892,20 @@ int main(int argc, char **argv)
         open_sysfs();
     } else {
         bind_vfio();
-        open_vfio();
+        if (d.mode == MODE_VFIO && auto_mode && !access("/dev/iommu", F_OK)) {
+            char cdev[PATH_MAX];
+
+            vfio_cdev(cdev, sizeof(cdev));
+            if (cdev[0]) {
+                d.mode = MODE_IOMMUFD;
+                say("/dev/iommu and %s present: mode iommufd", cdev);
+            }
+        }
+        if (d.mode == MODE_IOMMUFD) {
+            open_iommufd();
+        } else {
+            open_vfio();
+        }
     }
     enable_bus_master();
 
@@ -751,6 +915,7 @@ int main(int argc, char **argv)
         if (d.mode == MODE_VFIO) {
             check_iova_ranges(all, 2);
         }
+        (void)all;
         if ((r = dma_map(&src, VFIO_DMA_MAP_FLAG_READ)) ||
             (r = dma_map(&dst, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))) {
             fail("setup", "VFIO_IOMMU_MAP_DMA: %s", strerror(-r));
@@ -777,11 +942,13 @@ int main(int argc, char **argv)
     buf_alloc(&dst, "dst", bufsize, 0x140000000ull);
     buf_alloc(&ro, "ro", bufsize, 0x80000000ull);
     expect = calloc(1, bufsize);
-    if (d.mode == MODE_VFIO) {
-        check_iova_ranges(all, 3);
+    if (d.mode == MODE_VFIO || d.mode == MODE_IOMMUFD) {
+        if (d.mode == MODE_VFIO) {
+            check_iova_ranges(all, 3);
+        }
         if ((r = dma_map(&src, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) ||
             (r = dma_map(&dst, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))) {
-            die("VFIO_IOMMU_MAP_DMA: %s", strerror(-r));
+            die("DMA map (%s): %s", mode_name[d.mode], strerror(-r));
         }
         say("mapped src %p at IOVA %#llx, dst %p at IOVA %#llx (%zu bytes each)",
             src.va, (unsigned long long)src.iova, dst.va,
@@ -868,7 +1035,7 @@ int main(int argc, char **argv)
         fail("bad-len", "result %s", r < 0 ? "timeout" : res_name(r));
     }
 
-    if (d.mode != MODE_VFIO) {
+    if (d.mode != MODE_VFIO && d.mode != MODE_IOMMUFD) {
         skip("ro-fault", "no IOMMU");
         skip("unmap-fault", "no IOMMU");
         skip("remap", "no IOMMU");
@@ -878,7 +1045,7 @@ int main(int argc, char **argv)
     /* Step: a read-only mapping can be read but not written. */
     memset(ro.va, 0x5a, bufsize);
     if ((r = dma_map(&ro, VFIO_DMA_MAP_FLAG_READ))) {
-        fail("ro-fault", "VFIO_IOMMU_MAP_DMA(read-only): %s", strerror(-r));
+        fail("ro-fault", "read-only map: %s", strerror(-r));
     } else {
         uint64_t fa;
         int r2;
@@ -938,7 +1105,7 @@ int main(int argc, char **argv)
 
     /* Step: map it again; DMA works again. */
     if ((r = dma_map(&dst, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))) {
-        fail("remap", "VFIO_IOMMU_MAP_DMA: %s", strerror(-r));
+        fail("remap", "map: %s", strerror(-r));
     } else {
         r = run_cmd(IOASID_TESTDEV_CMD_COPY, src.iova, dst.iova, bufsize, 0);
         if (r != IOASID_TESTDEV_RES_OK) {
@@ -952,7 +1119,7 @@ int main(int argc, char **argv)
 
 out:
     if (dma_unmap(&src) || dma_unmap(&dst)) {
-        fail("unmap", "VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+        fail("unmap", "DMA unmap: %s", strerror(errno));
     }
     say("summary: %d passed, %d failed, %d skipped (mode %s, iommu_group %s)",
         n_pass, n_fail, n_skip, mode_name[d.mode], iommu ? grp : "none");

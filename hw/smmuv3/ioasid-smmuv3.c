@@ -1140,7 +1140,7 @@ static AddressSpace *smmu_get_address_space(PCIBus *bus, void *opaque,
         sdev->smmu = s;
         sdev->bus = bus;
         sdev->devfn = devfn;
-        name = g_strdup_printf("ioasid-smmuv3-%p-%02x.%x", bus,
+        name = g_strdup_printf("ioasid-smmuv3-%s-%02x.%x", bus->qbus.name,
                                PCI_SLOT(devfn), PCI_FUNC(devfn));
         memory_region_init_iommu(&sdev->iommu, sizeof(sdev->iommu),
                                  TYPE_IOASID_SMMUV3_MEMORY_REGION, OBJECT(s),

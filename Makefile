@@ -4,6 +4,7 @@
 #   make check      every test tier (unit, qtest, guest); ends "N passed, N failed"
 #   make run        boot the default x86_64 test guest (ARCH=, IOMMU=, KERNEL=)
 #   make bench      core benchmarks (table + build/bench.json)
+#   make guest-kernel  IOMMUFD guest kernel (ARCH=x86_64|aarch64; cached)
 #
 # Each works as the first command on a fresh machine: it installs the host
 # dependencies and runs ./configure as needed.
@@ -18,13 +19,13 @@ JOBS ?= $(shell nproc)
 
 -include $(BUILD)/config.mk
 
-.PHONY: all deps qemu check check-unit check-unit-san check-qtest check-guest \
+.PHONY: all deps qemu guest-kernel check check-unit check-unit-san check-qtest check-guest \
         run bench fuzz core clean distclean help check-summary
 
 all: qemu
 
 help:
-	@sed -n '2,10p' $(TOP)/Makefile
+	@sed -n '2,11p' $(TOP)/Makefile
 
 # Re-run configure when it or the integration patches change.
 $(BUILD)/config.mk: $(TOP)/configure $(wildcard $(TOP)/integration/*.patch) \
@@ -97,6 +98,11 @@ run: qemu
 bench: $(CORE_BUILD)/build.ninja
 	ninja -C $(CORE_BUILD) tests/bench/ioasid-bench
 	$(CORE_BUILD)/tests/bench/ioasid-bench --json $(BUILD)/bench.json
+
+# IOMMUFD guest kernel from Debian's linux-source-7.x (not in make check:
+# 9-12 min per arch, cached).  Boot it: make run KERNEL=iommufd [ARCH=aarch64]
+guest-kernel:
+	$(TOP)/tests/guest/kernel/build-kernel.sh $(or $(ARCH),x86_64)
 
 fuzz:
 	$(TOP)/tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)

@@ -141,6 +141,8 @@ for p in "${!PKGS_SUITE[@]}"; do
     fi
     case " $need " in *" $p "*) ;; *) [ "$p" = meson ] || continue;; esac
     say "installing $p from ${PKGS_SUITE[$p]}"
-    apt-get install -y -q --no-install-recommends -t "${PKGS_SUITE[$p]}" "$p" >/dev/null
+    # PKG/SUITE takes only that package from the suite (not -t, which would
+    # prefer the suite for its dependencies too and could upgrade the host).
+    apt-get install -y -q --no-install-recommends "$p/${PKGS_SUITE[$p]}" >/dev/null
 done
 say "done"

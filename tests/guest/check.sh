@@ -20,7 +20,7 @@ LOG_TAG=check-guest
 RES=$1
 LOGDIR=$(dirname "$RES")/guest-logs
 mkdir -p "$LOGDIR"
-CASES=${GUEST_CASES:-x86_64/none x86_64/intel-iommu x86_64/virtio-iommu x86_64/ioasid-vtd aarch64/none aarch64/smmuv3 aarch64/virtio-iommu}
+CASES=${GUEST_CASES:-x86_64/none x86_64/intel-iommu x86_64/virtio-iommu x86_64/ioasid-vtd x86_64/ioasid-vtd-legacy aarch64/none aarch64/smmuv3 aarch64/virtio-iommu}
 export TIMEOUT=${GUEST_TIMEOUT:-180}
 
 echo "== guest: ${CASES}"

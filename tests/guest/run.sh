@@ -82,10 +82,13 @@ iommu_case() {
         IOMMU_APPEND="iommu.strict=1" ;;
     # Our own models (hw/vtd, hw/smmuv3):
     x86_64/ioasid-vtd)
-        # No interrupt remapping in ioasid-vtd yet: VFIO type1 and iommufd
-        # then need allow_unsafe_interrupts.  Drop it when intremap=on works.
+        # Scalable mode; ioasid-vtd remaps interrupts (intremap=on by
+        # default), so VFIO / iommufd get MSI isolation with no unsafe flag.
         MACHINE=q35 IOMMU_DEV=(-device ioasid-vtd)
-        IOMMU_APPEND="intel_iommu=on,sm_on iommu.strict=1 vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1" ;;
+        IOMMU_APPEND="intel_iommu=on,sm_on iommu.strict=1" ;;
+    x86_64/ioasid-vtd-legacy)
+        MACHINE=q35 IOMMU_DEV=(-device ioasid-vtd,scalable-mode=off)
+        IOMMU_APPEND="intel_iommu=on,sm_off iommu.strict=1" ;;
     # aarch64/ioasid-smmuv3)
     #     MACHINE=virt,gic-version=3,its=on
     #     IOMMU_DEV=(-device ioasid-smmuv3)

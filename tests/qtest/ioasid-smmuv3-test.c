@@ -14,7 +14,7 @@
 #include "libqos/pci.h"
 #include "libqos/generic-pcihost.h"
 #include "hw/pci/pci_regs.h"
-#include "hw/ioasid/ioasid-testdev-regs.h"
+#include "ioasid-testdev-util.h"
 
 #define SMMU_BASE       0x09050000ULL
 #define RAM_BASE        0x40000000ULL
@@ -144,45 +144,28 @@ static uint64_t r64(Smmu *s, uint64_t addr)
 
 static uint32_t td_rd(Smmu *s, uint32_t off)
 {
-    return qpci_io_readl(s->dev, s->bar, off);
+    return ioasid_td_rd(s->dev, s->bar, off);
 }
 
-static void td_wr(Smmu *s, uint32_t off, uint32_t v)
-{
-    qpci_io_writel(s->dev, s->bar, off, v);
-}
-
-static void td_wr64(Smmu *s, uint32_t off, uint64_t v)
-{
-    td_wr(s, off, v);
-    td_wr(s, off + 4, v >> 32);
-}
-
-/* Run a testdev command; returns the result code. */
+/*
+ * Run a testdev command; returns the result code.  PATTERN keeps the value
+ * the last td_fill() gave it.
+ */
 static uint32_t td_run(Smmu *s, uint32_t cmd, uint64_t src, uint64_t dst,
                        uint32_t len, uint32_t flags, uint32_t pasid)
 {
-    uint32_t st;
-
-    td_wr64(s, IOASID_TESTDEV_SRC, src);
-    td_wr64(s, IOASID_TESTDEV_DST, dst);
-    td_wr(s, IOASID_TESTDEV_LEN, len);
-    td_wr(s, IOASID_TESTDEV_PASID, pasid);
-    td_wr(s, IOASID_TESTDEV_FLAGS, flags);
-    td_wr(s, IOASID_TESTDEV_CMD, cmd);
-    st = td_rd(s, IOASID_TESTDEV_STATUS);
-    g_assert(st & IOASID_TESTDEV_ST_DONE);
-    return st & IOASID_TESTDEV_ST_CODE_MASK;
+    return ioasid_td_run(s->dev, s->bar, cmd, src, dst, len,
+                         td_rd(s, IOASID_TESTDEV_PATTERN), flags, pasid);
 }
 
 /* Fill [dst, dst + len) through the SMMU with @pattern. */
 static uint32_t td_fill(Smmu *s, uint64_t dst, uint32_t len,
                         uint32_t pattern, uint32_t pasid)
 {
-    td_wr(s, IOASID_TESTDEV_PATTERN, pattern);
-    return td_run(s, IOASID_TESTDEV_CMD_FILL, 0, dst, len,
-                  pasid == UINT32_MAX ? 0 : IOASID_TESTDEV_F_PASID,
-                  pasid == UINT32_MAX ? 0 : pasid);
+    return ioasid_td_run(s->dev, s->bar, IOASID_TESTDEV_CMD_FILL, 0, dst, len,
+                         pattern,
+                         pasid == UINT32_MAX ? 0 : IOASID_TESTDEV_F_PASID,
+                         pasid == UINT32_MAX ? 0 : pasid);
 }
 
 /* ---- machine ---- */

@@ -21,7 +21,7 @@
 #include "libqos/pci-pc.h"
 #include "libqos/malloc-pc.h"
 #include "hw/pci/pci_regs.h"
-#include "hw/ioasid/ioasid-testdev-regs.h"
+#include "ioasid-testdev-util.h"
 
 #define SEABIOS_DIR     "/usr/share/seabios"
 #define VTD_BASE        0xfed90000ULL
@@ -330,49 +330,29 @@ static void pc_inv(T *t, uint16_t did, uint32_t pasid)
 /* ---- testdev DMA ---- */
 static uint32_t td_rd(T *t, uint32_t off)
 {
-    return qpci_io_readl(t->dev, t->bar, off);
-}
-
-static void td_wr(T *t, uint32_t off, uint32_t v)
-{
-    qpci_io_writel(t->dev, t->bar, off, v);
-}
-
-static void td_wr64(T *t, uint32_t off, uint64_t v)
-{
-    td_wr(t, off, v);
-    td_wr(t, off + 4, v >> 32);
-}
-
-static uint32_t td_cmd(T *t, uint32_t cmd, uint32_t flags, uint32_t pasid)
-{
-    uint32_t st;
-
-    td_wr(t, IOASID_TESTDEV_FLAGS, flags);
-    td_wr(t, IOASID_TESTDEV_PASID, pasid);
-    td_wr(t, IOASID_TESTDEV_CMD, cmd);
-    st = td_rd(t, IOASID_TESTDEV_STATUS);
-    g_assert(st & IOASID_TESTDEV_ST_DONE);
-    return st & IOASID_TESTDEV_ST_CODE_MASK;
+    return ioasid_td_rd(t->dev, t->bar, off);
 }
 
 /* FILL @len bytes of @pattern at @iova. */
 static uint32_t dma_fill(T *t, uint64_t iova, uint32_t len, uint32_t pattern,
                          uint32_t flags, uint32_t pasid)
 {
-    td_wr64(t, IOASID_TESTDEV_DST, iova);
-    td_wr(t, IOASID_TESTDEV_LEN, len);
-    td_wr(t, IOASID_TESTDEV_PATTERN, pattern);
-    return td_cmd(t, IOASID_TESTDEV_CMD_FILL, flags, pasid);
+    return ioasid_td_run(t->dev, t->bar, IOASID_TESTDEV_CMD_FILL, 0, iova,
+                         len, pattern, flags, pasid);
+}
+
+/* ATS translation request for the page at @iova (result in ATS_RESULT). */
+static uint32_t td_ats(T *t, uint64_t iova)
+{
+    return ioasid_td_run(t->dev, t->bar, IOASID_TESTDEV_CMD_ATS, iova, 0,
+                         4096, 0, 0, 0);
 }
 
 static uint32_t dma_copy(T *t, uint64_t src, uint64_t dst, uint32_t len,
                          uint32_t flags, uint32_t pasid)
 {
-    td_wr64(t, IOASID_TESTDEV_SRC, src);
-    td_wr64(t, IOASID_TESTDEV_DST, dst);
-    td_wr(t, IOASID_TESTDEV_LEN, len);
-    return td_cmd(t, IOASID_TESTDEV_CMD_COPY, flags, pasid);
+    return ioasid_td_run(t->dev, t->bar, IOASID_TESTDEV_CMD_COPY, src, dst,
+                         len, 0, flags, pasid);
 }
 
 #define F_PASID IOASID_TESTDEV_F_PASID
@@ -1320,22 +1300,18 @@ static void test_ats_devtlb(void)
     set_root(t, root, false);
     gcmd(t, GSTS_TES, true);
 
-    td_wr64(t, IOASID_TESTDEV_SRC, 0x8000);
-    td_wr(t, IOASID_TESTDEV_LEN, 4096);
-    g_assert_cmpuint(td_cmd(t, IOASID_TESTDEV_CMD_ATS, 0, 0), ==, RES_OK);
+    g_assert_cmpuint(td_ats(t, 0x8000), ==, RES_OK);
     ats = qpci_io_readq(t->dev, t->bar, IOASID_TESTDEV_ATS_RESULT);
     g_assert_cmphex(ats & ~0xfffULL, ==, MEM_DATA + 0x7000);
     g_assert_cmphex(ats & 3, ==, IOASID_TESTDEV_ATS_R);
     /* No translation: R = W = 0 completion, no fault recorded. */
-    td_wr64(t, IOASID_TESTDEV_SRC, 0x9000);
-    g_assert_cmpuint(td_cmd(t, IOASID_TESTDEV_CMD_ATS, 0, 0), ==,
+    g_assert_cmpuint(td_ats(t, 0x9000), ==,
                      IOASID_TESTDEV_RES_SRC_FAULT);
     g_assert_cmphex(r32(t, FSTS), ==, 0);
     /* TT 00b: translation requests blocked (Dh), Unsupported Request. */
     wq(t, (rq(t, root) & ~0xfffULL) + TESTDEV_SID * 16, ss | 1);
     cc_inv(t);
-    td_wr64(t, IOASID_TESTDEV_SRC, 0x8000);
-    g_assert_cmpuint(td_cmd(t, IOASID_TESTDEV_CMD_ATS, 0, 0), ==,
+    g_assert_cmpuint(td_ats(t, 0x8000), ==,
                      IOASID_TESTDEV_RES_UNSUPPORTED);
     hi = frcd_hi(t, 0, 0x8000);
     g_assert_cmphex(FR(hi), ==, 0xd);

@@ -4,7 +4,7 @@
 #   tests/guest/run.sh            (options are environment / make variables)
 #
 #   ARCH=x86_64|aarch64       guest architecture (default x86_64)
-#   IOMMU=...                 see iommu_case below (default intel-iommu on
+#   IOMMU=...                 see iommu_case below (default ioasid-vtd on
 #                             x86_64, smmuv3 on aarch64; none = no IOMMU)
 #   KERNEL=PATH               your own bzImage / arm64 Image (VFIO built in,
 #                             or give INITRD); default: a Debian kernel from
@@ -32,7 +32,7 @@ LOG_TAG=run.sh
 ARCH=${ARCH:-x86_64}
 norm_arch "$ARCH"
 case $QARCH in
-x86_64)  IOMMU=${IOMMU:-intel-iommu} ;;
+x86_64)  IOMMU=${IOMMU:-ioasid-vtd} ;;
 aarch64) IOMMU=${IOMMU:-smmuv3} ;;
 esac
 TIMEOUT=${TIMEOUT:-300}

@@ -32,6 +32,7 @@
 # Exit: 0 no failures, 1 failures (or no results), 77 prerequisite missing.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -uo pipefail
+# shellcheck disable=SC2034
 LOG_TAG=selftests
 . "$(dirname "$0")/lib.sh"
 
@@ -227,7 +228,7 @@ verdict=$(grep -a '^run.sh: \(PASS\|FAIL\|SKIP\)' "$OUTF" | tail -1)
 rm -f "$OUTF"
 if [ $rrc -eq 77 ]; then
     [ -z "${LOG:-}" ] && rm -f "$LOGF"
-    skip "${verdict#run.sh: SKIP }"
+    skip "${verdict#run.sh: SKIP * * }"
 fi
 
 # ---- results from the console ----
@@ -239,7 +240,8 @@ function flush_prog(   n) {
     if (!nres[cur]) {
         if (rc == 4 || skipmsg != "") { printf "skip   %s: %s\n", cur, (skipmsg != "" ? skipmsg : lastmsg); S++ }
         else if (rc == 0) { printf "ok     %s\n", cur; P++ }
-        else { printf "FAIL   %s: exit %s, no test results (%s)\n", cur, rc, lastmsg; F++ }
+        else if (rc == "none") { printf "FAIL   %s: cut off (the boot ended while it ran)\n", cur; F++ }
+        else { printf "FAIL   %s: exit %s, no test results%s\n", cur, rc, (lastmsg != "" ? " (" lastmsg ")" : ""); F++ }
     } else if (rc != 0 && rc != 4 && !nfail[cur]) {
         printf "FAIL   %s: exit %s after %d results (%s)\n", cur, rc, nres[cur], lastmsg; F++
     }

@@ -4,7 +4,8 @@
 #
 #   tests/guest/check.sh RESULT_FILE
 #
-# Each case (ARCH/IOMMU) is one test run by tests/guest/run.sh.  A case whose
+# Each case (ARCH/IOMMU, or ARCH/IOMMU+disk-strict|+disk-lazy for the disk
+# I/O cases) is one test run by tests/guest/run.sh.  A case whose
 # prerequisite is missing (no kernel can be fetched, the QEMU binary lacks
 # the device) is SKIPPED with the reason, never passed.
 #
@@ -20,7 +21,12 @@ LOG_TAG=check-guest
 RES=$1
 LOGDIR=$(dirname "$RES")/guest-logs
 mkdir -p "$LOGDIR"
-CASES=${GUEST_CASES:-x86_64/none x86_64/intel-iommu x86_64/virtio-iommu x86_64/ioasid-vtd x86_64/ioasid-vtd-legacy aarch64/none aarch64/smmuv3 aarch64/virtio-iommu}
+# ARCH/IOMMU+disk-strict|+disk-lazy: the disk I/O cases (run.sh DISK=).
+CASES=${GUEST_CASES:-x86_64/none x86_64/intel-iommu x86_64/virtio-iommu x86_64/ioasid-vtd x86_64/ioasid-vtd-legacy
+    x86_64/ioasid-vtd+disk-strict x86_64/ioasid-vtd+disk-lazy
+    aarch64/none aarch64/smmuv3 aarch64/virtio-iommu aarch64/ioasid-smmuv3
+    aarch64/ioasid-smmuv3+disk-strict aarch64/ioasid-smmuv3+disk-lazy}
+CASES=$(tr -s ' \n' '  ' <<<"$CASES")
 export TIMEOUT=${GUEST_TIMEOUT:-180}
 
 echo "== guest: ${CASES}"
@@ -60,7 +66,7 @@ for c in $CASES; do
         failed=$((failed + 1)) ;;
     esac
     # Per-step results of the guest program, for the record.
-    grep -a -E '^testdev-dma: (\[|summary)' "$log" 2>/dev/null | tr -d '\r' | sed 's/^/        /'
+    grep -a -E '^(testdev-dma|disk-test): (\[|summary)' "$log" 2>/dev/null | tr -d '\r' | sed 's/^/        /'
     rm -f "$log.out"
 done
 echo "guest $pass $failed $skipped" >"$RES"

@@ -34,8 +34,9 @@ LOG_TAG=fetch-kernel
 norm_arch "$1"
 FLAVOUR=${FLAVOUR:-cloud-$DARCH}
 # vfio_pci pulls vfio_pci_core, vfio, irqbypass; type1 is the IOMMU backend;
-# virtio_iommu is only loaded when present (IOMMU=virtio-iommu).
-WANT_MODULES="vfio vfio_iommu_type1 vfio_pci virtio_iommu ${MODULES:-}"
+# virtio_iommu is only loaded when present (IOMMU=virtio-iommu); virtio_blk
+# is for the disk cases (nvme is built in).
+WANT_MODULES="vfio vfio_iommu_type1 vfio_pci virtio_iommu virtio_blk ${MODULES:-}"
 mkdir -p "$KCACHE"
 
 # Asking apt takes seconds: the answer is remembered for a day

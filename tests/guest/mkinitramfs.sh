@@ -21,6 +21,9 @@ norm_arch "$1"
 OUT=$2
 KDIR=${3:-}
 PROGS=(testdev-dma)
+# Shell test programs (prog/NAME.sh -> /bin/NAME), run only when named in
+# ioasid.tests= (not in the default list).
+SCRIPTS=(disk-test)
 mkdir -p "$CACHE/initramfs" "$CACHE/guest-bin" "$CACHE/busybox"
 
 # ---- busybox ----
@@ -91,8 +94,9 @@ for p in "${PROGS[@]}"; do BIN[$p]=$(build_prog "$p"); done
 # ---- content hash of everything that goes in ----
 hash_inputs() {
     {
-        echo "$QARCH ${PROGS[*]}"
+        echo "$QARCH ${PROGS[*]} ${SCRIPTS[*]}"
         sha256sum "$GUEST_DIR/init.sh" "$BB" "${BIN[@]}" | cut -d' ' -f1
+        for p in "${SCRIPTS[@]}"; do sha256sum <"$GUEST_DIR/prog/$p.sh"; done
         if [ -n "$KDIR" ]; then
             cat "$KDIR/modules.load"
             for m in $(cat "$KDIR/modules.load"); do sha256sum <"$KDIR/modules/$m.ko"; done
@@ -111,6 +115,7 @@ if [ ! -s "$IMG" ]; then
     ln -s busybox "$T/bin/sh"
     install -m 0755 "$GUEST_DIR/init.sh" "$T/init"
     for p in "${PROGS[@]}"; do install -m 0755 "${BIN[$p]}" "$T/bin/$p"; done
+    for p in "${SCRIPTS[@]}"; do install -m 0755 "$GUEST_DIR/prog/$p.sh" "$T/bin/$p"; done
     printf '%s\n' "${PROGS[@]}" >"$T/etc/ioasid-tests"
     if [ -n "$KDIR" ]; then
         cp "$KDIR/modules.load" "$T/etc/modules.load"

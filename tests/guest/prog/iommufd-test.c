@@ -741,7 +741,7 @@ static int c_pasid_two(void)
     if (d.max_pasid_log2 < 3) {
         /* PASIDs 1..4 are needed; try the one or three there are. */
         uint8_t *b = buf_new(PG);
-        uint32_t io, hw;
+        uint32_t io = 0, hw = 0;
 
         if ((r = ioas_alloc(&io)) || (r = ioas_map(io, b, IOVA_P, PG)) ||
             (r = hwpt_alloc(io, IOMMU_HWPT_ALLOC_PASID, IOMMU_HWPT_DATA_NONE,
@@ -1083,12 +1083,130 @@ static int c_bad(void)
     return 0;
 }
 
+/* ---- case 11: SMMUv3 nesting ---- */
+
+#define SMMU_S1_VA      0x7f0000000000ull
+#define IOVA_CD         0x50000000ull   /* CD table (one 64-byte CD) */
+#define SM_TBL          3ull            /* table / page descriptor */
+#define SM_AF           (1ull << 10)
+#define SM_SH_IS        (3ull << 8)
+#define SM_AP_RW_ALL    (1ull << 6)     /* AP[2:1] = 01: RW, EL0 too */
+#define SM_ASID         1ull
+#define SMMU_VSID       0x42
+
 static int c_smmuv3(void)
 {
+    struct iommu_hwpt_arm_smmuv3 ste = { { 0 } };
+    struct iommu_viommu_alloc va = { .size = sizeof(va),
+        .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3, .dev_id = d.dev_id };
+    struct iommu_vdevice_alloc vd = { .size = sizeof(vd),
+        .dev_id = d.dev_id, .virt_id = SMMU_VSID };
+    struct iommu_viommu_arm_smmuv3_invalidate cmd;
+    struct iommu_hwpt_invalidate hi = {
+        .size = sizeof(hi), .data_uptr = (uintptr_t)&cmd,
+        .data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+        .entry_len = sizeof(cmd), .entry_num = 1,
+    };
+    uint64_t *tbl, *cd, v = SMMU_S1_VA, *pte;
+    uint8_t *pa, *pb;
+    uint32_t ioas = 0, parent, nested;
+    const char *before;
+    int r;
+
     if (d.hw_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
         SKIP("not SMMUv3");
     }
-    SKIP("SMMUv3 nesting (VIOMMU/VDEVICE/HWPT_DATA_ARM_SMMUV3) not written yet");
+    if ((d.idr[0] & 3) != 3) {
+        SKIP("IDR0 %#x lacks S1P+S2P", d.idr[0]);
+    }
+    pasid_cleanup();
+    if ((r = ioas_alloc(&ioas))) {
+        FAIL("IOAS_ALLOC: %s", strerror(-r));
+    }
+    tbl = (uint64_t *)buf_new(4 * PG);
+    cd = (uint64_t *)buf_new(PG);
+    pa = buf_new(PG);
+    pb = buf_new(PG);
+    if ((r = ioas_map(ioas, tbl, IOVA_PT, 4 * PG)) ||
+        (r = ioas_map(ioas, cd, IOVA_CD, PG)) ||
+        (r = ioas_map(ioas, pa, IOVA_DA, PG)) ||
+        (r = ioas_map(ioas, pb, IOVA_DB, PG))) {
+        FAIL("IOAS_MAP: %s", strerror(-r));
+    }
+    /* VMSAv8-64 stage 1, 4 KiB granule, 48-bit VA, levels 0-3. */
+    tbl[0 * 512 + ((v >> 39) & 511)] = (IOVA_PT + 1 * PG) | SM_TBL;
+    tbl[1 * 512 + ((v >> 30) & 511)] = (IOVA_PT + 2 * PG) | SM_TBL;
+    tbl[2 * 512 + ((v >> 21) & 511)] = (IOVA_PT + 3 * PG) | SM_TBL;
+    pte = &tbl[3 * 512 + ((v >> 12) & 511)];
+    *pte = IOVA_DA | SM_TBL | SM_AF | SM_SH_IS | SM_AP_RW_ALL;
+    /* CD: T0SZ 16, TG0 4K, IRGN0/ORGN0 WBWA, SH0 IS, EPD1, V, IPS 40 bits,
+     * AA64, R, A, ASET, ASID; TTB0; MAIR0 attr0 = normal WB. */
+    cd[0] = 16 | (1ull << 8) | (1ull << 10) | (3ull << 12) | (1ull << 30) |
+            (1ull << 31) | (2ull << 32) | (1ull << 41) | (1ull << 45) |
+            (1ull << 46) | (1ull << 47) | (SM_ASID << 48);
+    cd[1] = IOVA_PT & 0x000ffffffffffff0ull;
+    cd[3] = 0xff;
+    __sync_synchronize();
+    if ((r = hwpt_alloc(ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_DATA_NONE,
+                        NULL, 0, &parent))) {
+        FAIL("HWPT_ALLOC(NEST_PARENT): %s", strerror(-r));
+    }
+    va.hwpt_id = parent;
+    if (ioctl(d.iommufd, IOMMU_VIOMMU_ALLOC, &va)) {
+        FAIL("VIOMMU_ALLOC(ARM_SMMUV3): %s", strerror(errno));
+    }
+    vd.viommu_id = va.out_viommu_id;
+    if (ioctl(d.iommufd, IOMMU_VDEVICE_ALLOC, &vd)) {
+        FAIL("VDEVICE_ALLOC(vSID %#x): %s", SMMU_VSID, strerror(errno));
+    }
+    /* STE: V, Config S1 translate (5), S1Fmt linear, S1ContextPtr, CDMax 0 */
+    ste.ste[0] = 1 | (5ull << 1) | (IOVA_CD & 0x000fffffffffffc0ull);
+    ste.ste[1] = 0;
+    if ((r = hwpt_alloc(va.out_viommu_id, 0, IOMMU_HWPT_DATA_ARM_SMMUV3, &ste,
+                        sizeof(ste), &nested))) {
+        FAIL("HWPT_ALLOC(ARM_SMMUV3 STE on vIOMMU %u): %s", va.out_viommu_id,
+             strerror(-r));
+    }
+    if ((r = attach(nested, -1))) {
+        FAIL("ATTACH nested HWPT %u: %s", nested, strerror(-r));
+    }
+    say("vIOMMU %u over parent %u, vdevice %u, nested HWPT %u", va.out_viommu_id,
+        parent, vd.out_vdevice_id, nested);
+    r = dma(IOASID_TESTDEV_CMD_FILL, 0, v + 0x80, 0x100, 0x3c3c3c3c, -1);
+    if (r || first_not(pa + 0x80, 0x3c, 0x100) >= 0 || pa[0x7f] || pa[0x180]) {
+        FAIL("FILL through S1+S2 -> %s (FAULT_ADDR %#llx), data %#x",
+             res_name(r), (unsigned long long)rd64(IOASID_TESTDEV_FAULT_ADDR),
+             pa[0x80]);
+    }
+    r = dma(IOASID_TESTDEV_CMD_FILL, 0, v + PG, 0x10, 0, -1);
+    if (r != IOASID_TESTDEV_RES_DST_FAULT) {
+        FAIL("FILL to a stage-1 hole -> %s", res_name(r));
+    }
+    /* Retarget the page; the old translation may stay until TLBI_NH_VA. */
+    memset(pa, 0, PG);
+    *pte = IOVA_DB | SM_TBL | SM_AF | SM_SH_IS | SM_AP_RW_ALL;
+    __sync_synchronize();
+    r = dma(IOASID_TESTDEV_CMD_FILL, 0, v, 0x40, 0x4d4d4d4d, -1);
+    before = r ? res_name(r) :
+             first_not(pa, 0x4d, 0x40) < 0 ? "old page (stale, allowed)" :
+             first_not(pb, 0x4d, 0x40) < 0 ? "new page" : "nowhere?";
+    say("after the PTE change, before TLBI: DMA -> %s", before);
+    cmd.cmd[0] = 0x12 | (SM_ASID << 48);        /* CMD_TLBI_NH_VA */
+    cmd.cmd[1] = (v & ~0xfffull) | 1;           /* Leaf */
+    hi.hwpt_id = va.out_viommu_id;
+    if (ioctl(d.iommufd, IOMMU_HWPT_INVALIDATE, &hi)) {
+        FAIL("HWPT_INVALIDATE(vIOMMU, TLBI_NH_VA): %s", strerror(errno));
+    }
+    memset(pa, 0, PG);
+    memset(pb, 0, PG);
+    r = dma(IOASID_TESTDEV_CMD_FILL, 0, v, 0x40, 0x5b5b5b5b, -1);
+    if (r || first_not(pb, 0x5b, 0x40) >= 0 || first_not(pa, 0, PG) >= 0) {
+        FAIL("after TLBI_NH_VA: FILL -> %s, new page %s, old page %s",
+             res_name(r), first_not(pb, 0x5b, 0x40) < 0 ? "written" : "not written",
+             first_not(pa, 0, PG) < 0 ? "untouched" : "WRITTEN (stale TLB)");
+    }
+    attach(rid_hwpt, -1);
+    return 0;
 }
 
 /* ---- main ---- */

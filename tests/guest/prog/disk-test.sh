@@ -14,7 +14,8 @@
 #   disk-test: written KIND DEV sha256 HASH
 # for the host, which checks the image after power-off.  Also checks that
 # the disk's PCI function is in an IOMMU group of the expected type (DMA or
-# DMA-FQ) and that dmesg has no DMAR / arm-smmu-v3 fault or event line.
+# DMA-FQ), that virtio negotiated VIRTIO_F_ACCESS_PLATFORM, and that dmesg
+# has no DMAR / arm-smmu-v3 fault or event line.
 # Exit 0 pass, 1 fail, 77 no disk.
 # SPDX-License-Identifier: GPL-2.0-or-later
 
@@ -104,6 +105,13 @@ for spec in $disks; do
         fi
     elif [ "$iommu" = yes ]; then
         bad "$kind-group" "${pci##*/} has no IOMMU group"
+    fi
+
+    # virtio: VIRTIO_F_ACCESS_PLATFORM (bit 33) negotiated, or the device
+    # would bypass the IOMMU and Linux would not use the DMA API for it.
+    if [ "$kind" = virtio ]; then
+        vf=$(cat "$(readlink -f "/sys/block/$dev/device")/features" 2>/dev/null | cut -c34)
+        if [ "$vf" = 1 ]; then ok "$kind-access-platform"; else bad "$kind-access-platform" "VIRTIO_F_ACCESS_PLATFORM not negotiated (features bit 33 '$vf')"; fi
     fi
 
     # 1. The host's pattern, read with O_DIRECT.

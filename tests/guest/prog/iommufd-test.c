@@ -1153,6 +1153,11 @@ static int c_smmuv3(void)
     }
     va.hwpt_id = parent;
     if (ioctl(d.iommufd, IOMMU_VIOMMU_ALLOC, &va)) {
+        if (errno == EOPNOTSUPP && !(d.idr[3] & (1u << 8))) {
+            /* arm_vsmmu_init(): nesting needs S2FWB or IORT CANWBS. */
+            SKIP("VIOMMU_ALLOC: EOPNOTSUPP; IDR3 %#x has no FWB (and no "
+                 "CANWBS): the kernel refuses nesting", d.idr[3]);
+        }
         FAIL("VIOMMU_ALLOC(ARM_SMMUV3): %s", strerror(errno));
     }
     vd.viommu_id = va.out_viommu_id;

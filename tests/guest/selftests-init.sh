@@ -12,7 +12,8 @@
 #
 # Kernel command line: vst.tests=A,B (subset), vst.timeout=SECONDS (per
 # program, default 60), vst.id=VVVV:DDDD (device, default 1234:1a51),
-# vst.shell=1 (shell instead of power-off).
+# vst.shell=1 (shell instead of power-off), vst.driver_args=A,B (harness
+# options for vfio_pci_driver_test only, e.g. -v,iommufd).
 # Final marker for tests/guest/run.sh: "IOASID-GUEST: PASS vfio-selftests"
 # when no program failed (exit 0 or 4 = KSFT_SKIP), else FAIL with why.
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -30,13 +31,14 @@ mount -t hugetlbfs none /dev/hugepages 2>/dev/null
 
 info() { echo "vst-init: $*"; }
 
-tests="" tmo=60 id=1234:1a51 shell=0
+tests="" tmo=60 id=1234:1a51 shell=0 dargs=""
 for w in $(cat /proc/cmdline); do
     case "$w" in
     vst.tests=*)   tests=$(echo "${w#*=}" | tr ',' ' ') ;;
     vst.timeout=*) tmo=${w#*=} ;;
     vst.id=*)      id=${w#*=} ;;
     vst.shell=*)   shell=${w#*=} ;;
+    vst.driver_args=*) dargs=$(echo "${w#*=}" | tr ',' ' ') ;;
     esac
 done
 [ -n "$tests" ] || tests=$(cat /etc/vfio-selftests)
@@ -95,7 +97,11 @@ for t in $tests; do
     # Keep kernel messages off the console while the program runs.
     dmesg -n 1
     s=$(cut -d' ' -f1 /proc/uptime)
-    timeout -s KILL "$tmo" "/bin/$t" "$bdf" >/tmp/out 2>&1
+    a=""
+    [ "$t" = vfio_pci_driver_test ] && a=$dargs
+    [ -n "$a" ] && info "$t: harness options $a"
+    # shellcheck disable=SC2086
+    timeout -s KILL "$tmo" "/bin/$t" $a "$bdf" >/tmp/out 2>&1
     rc=$?
     e=$(cut -d' ' -f1 /proc/uptime)
     dmesg -n 7

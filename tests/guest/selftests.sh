@@ -13,6 +13,14 @@
 #   RESULT=FILE          also write "vfio-selftests P F S" there (make check)
 #   LOG=FILE             keep the console there
 #   BUILD_ONLY=1         build the selftests and the initramfs, print paths
+#   DRIVER=1             also compile tests/guest/selftests-ioasid-testdev.c,
+#                        a selftests driver for the testdev, into a copy of
+#                        the selftests: vfio_pci_driver_test then makes the
+#                        device DMA (default 0: Linux's selftests unchanged,
+#                        the driver test is a skip); the guest gets MEM=2G
+#   DRIVER_ARGS="-v iommufd"  harness options of vfio_pci_driver_test with
+#                        DRIVER=1 (each of its tests pins 1 GiB, ~9 s under
+#                        TCG: all 5 IOMMU modes, DRIVER_ARGS="", take ~5 min)
 #   QEMU=PATH            as for run.sh
 #
 # Steps: the IOMMUFD kernel (build-kernel.sh, cached), then the selftests
@@ -43,6 +51,8 @@ aarch64) IOMMU=${IOMMU:-ioasid-smmuv3} KARCH=arm64 CC=${CC_AARCH64:-aarch64-linu
 esac
 TEST_TIMEOUT=${TEST_TIMEOUT:-60}
 TIMEOUT=${TIMEOUT:-240}
+DRIVER=${DRIVER:-0}
+DRV_SRC=$GUEST_DIR/selftests-ioasid-testdev.c
 VST=$CACHE/vfio-selftests
 mkdir -p "$VST"
 
@@ -69,9 +79,10 @@ PROGS=$(echo "$PROGS" | tr ',' ' ')
 # ---- build the selftests (static, cached) ----
 command -v "$CC" >/dev/null 2>&1 || ensure_host_deps || true
 command -v "$CC" >/dev/null 2>&1 || skip "no compiler $CC"
-BKEY=$( ("$CC" --version | head -1; sed -n '/^# ---- build the selftests/,/^# ---- end build/p' "$0") |
+BKEY=$( ("$CC" --version | head -1; sed -n '/^# ---- build the selftests/,/^# ---- end build/p' "$0"
+         if [ "$DRIVER" = 1 ]; then cat "$DRV_SRC" "$TOP/hw/ioasid/ioasid-testdev-regs.h"; fi) |
         sha256sum | cut -c1-12)
-B=$VST/$SRCID-$QARCH-$BKEY
+B=$VST/$SRCID-$QARCH-$BKEY$([ "$DRIVER" = 1 ] && echo -drv)
 build_selftests() {
     [ -f "$B/.complete" ] && return 0
     exec 7>"$VST/.lock-$QARCH"
@@ -133,8 +144,31 @@ EOF
             ar rcs "$w/uuid/libuuid.a" "$w/uuid/uuid.o" || return 1
         cfx=(-I"$w/uuid") ldx=(-L"$w/uuid")
     fi
-    log "building tools/testing/selftests/vfio for $QARCH with $CC -static"
-    nice -n 10 make -C "$SDIR" -j"$(nproc)" ARCH="$QARCH" CC="$CC" OUTPUT="$w/out" \
+    local mdir=$SDIR
+    if [ "$DRIVER" = 1 ]; then
+        # A copy of selftests/vfio in a tree of symbolic links to the rest,
+        # with the testdev driver added to libvfio's driver list.
+        local m=$w/tree e v
+        mkdir -p "$m/tools/testing/selftests"
+        for e in "$SRC"/tools/testing/selftests/*; do
+            [ "${e##*/}" = vfio ] || ln -s "$e" "$m/tools/testing/selftests/"
+        done
+        ln -s "$SRC/tools/include" "$m/tools/include"
+        ln -s "$SRC/scripts" "$m/scripts"
+        v=$m/tools/testing/selftests/vfio
+        cp -rL "$SDIR" "$v"
+        mkdir -p "$v/lib/drivers/ioasid_testdev"
+        cp "$DRV_SRC" "$v/lib/drivers/ioasid_testdev/ioasid_testdev.c"
+        sed -i -e 's|^extern struct vfio_pci_driver_ops igb_ops;|&\nextern struct vfio_pci_driver_ops ioasid_testdev_ops;|' \
+               -e 's|^\t&igb_ops,|&\n\t\&ioasid_testdev_ops,|' "$v/lib/vfio_pci_driver.c"
+        sed -i 's|^LIBVFIO_OUTPUT :=|LIBVFIO_C += drivers/ioasid_testdev/ioasid_testdev.c\n\n&|' "$v/lib/libvfio.mk"
+        [ "$(grep -c ioasid_testdev_ops "$v/lib/vfio_pci_driver.c")" = 2 ] &&
+            grep -q ioasid_testdev "$v/lib/libvfio.mk" || { log "cannot add the driver to libvfio"; return 1; }
+        cfx+=(-I"$TOP/hw/ioasid")
+        mdir=$v
+    fi
+    log "building tools/testing/selftests/vfio for $QARCH with $CC -static${DRIVER/#1/ + the ioasid-testdev driver}"
+    nice -n 10 make -C "$mdir" -j"$(nproc)" ARCH="$QARCH" CC="$CC" OUTPUT="$w/out" \
         KHDR_INCLUDES="-isystem $B/usr/include" EXTRA_CFLAGS="${cfx[*]}" \
         LDFLAGS="-static ${ldx[*]}" >>"$B/build.log" 2>&1 ||
         { tail -30 "$B/build.log" >&2; return 1; }
@@ -213,6 +247,12 @@ if [ "$QARCH/$IOMMU" = aarch64/ioasid-smmuv3 ] &&
         skip "$QBIN has no -M virt,iommu=ioasid-smmuv3"
 fi
 [ -n "${APPEND:-}" ] && RUN_APPEND="$RUN_APPEND $APPEND"
+# vfio_pci_driver_test pins a 1 GiB buffer per test.
+if [ "$DRIVER" = 1 ]; then
+    export MEM=${MEM:-2G}
+    DRIVER_ARGS=${DRIVER_ARGS--v iommufd}
+    [ -n "$DRIVER_ARGS" ] && RUN_APPEND="$RUN_APPEND vst.driver_args=$(echo $DRIVER_ARGS | tr ' ' ',')"
+fi
 LOGF=${LOG:-$(mktemp "${TMPDIR:-/tmp}/vfio-selftests.XXXXXX.log")}
 OUTF=$(mktemp "${TMPDIR:-/tmp}/vfio-selftests.XXXXXX.out")
 echo "selftests: $QARCH IOMMU=$IOMMU kernel $KIMG"

@@ -21,7 +21,9 @@
 # and "iommufd.sh: PASS|FAIL|SKIP ..."; exits 0 PASS, 1 FAIL, 77 SKIP.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -uo pipefail
+# shellcheck disable=SC2034  # LOG_TAG is read by lib.sh
 LOG_TAG=iommufd.sh
+# shellcheck source=tests/guest/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ARCH=${ARCH:-x86_64}

@@ -102,11 +102,15 @@ fi
 
 # ---- boot ----
 LOGF=${LOG:-$(mktemp "${TMPDIR:-/tmp}/iommufd-guest.XXXXXX.log")}
+OUTF=$(mktemp "${TMPDIR:-/tmp}/iommufd-run.XXXXXX")
 KERNEL=$KIMG INITRD=$IMG TESTS=$PROG IOMMU=$IOMMU ARCH=$QARCH TIMEOUT=$TIMEOUT \
-    LOG=$LOGF "$GUEST_DIR/run.sh"
-rc=$?
+    LOG=$LOGF "$GUEST_DIR/run.sh" | tee "$OUTF"
+rc=${PIPESTATUS[0]}
+runskip=$(grep -a -m1 '^run.sh: SKIP' "$OUTF" | sed 's/^run.sh: SKIP [^:]*: //')
+rm -f "$OUTF"
 
 # ---- per-case summary ----
+touch "$LOGF"
 cases=$(tr -d '\r' <"$LOGF" | grep -a -E '^(not )?ok [0-9]+ - ')
 plan=$(tr -d '\r' <"$LOGF" | grep -a -m1 -E '^1\.\.[0-9]+' || true)
 summary=$(tr -d '\r' <"$LOGF" | grep -a -m1 -E '^iommufd-test: summary:' || true)
@@ -115,7 +119,7 @@ echo "iommufd.sh: ---- $QARCH $IOMMU ----"
 [ -n "$cases" ] && sed 's/^/iommufd.sh: /' <<<"$cases"
 [ -n "$summary" ] && echo "iommufd.sh: $summary"
 if [ $rc -eq 77 ]; then
-    skip "run.sh skipped"
+    skip "${runskip:-run.sh skipped}"
 elif [[ $plan == *"# SKIP"* ]]; then
     skip "guest: $plan"
 elif [ -z "$summary" ]; then

@@ -57,7 +57,7 @@
 #endif
 
 #define P "iommufd-test: "
-#define NCASES 11
+#define NCASES 12
 #define PG 4096ul
 
 static struct {
@@ -1011,6 +1011,61 @@ static int c_nest_inval(void)
     return 0;
 }
 
+/* ---- case 12 (after the others: needs the state of 8/9) ---- */
+
+static int c_nest_pasid(void)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .addr_width = 48, .pgtbl_addr = IOVA_PT };
+    uint64_t *pte;
+    uint32_t nh;
+    int r;
+
+    if (!nest_ok) {
+        SKIP("needs nest_vtd");
+    }
+    if (d.max_pasid_log2 < 3) {
+        SKIP("max_pasid_log2 %u", d.max_pasid_log2);
+    }
+    /* A fresh nested domain over the same parent, PASID-capable, with the
+     * stage-1 leaf pointing at page A again. */
+    pte = &pt[3 * 512 + ((S1_VA >> 12) & 511)];
+    *pte = IOVA_DA | FS_P | FS_RW | FS_US | FS_A | FS_D;
+    __sync_synchronize();
+    memset(da, 0, PG);
+    memset(db, 0, PG);
+    if ((r = hwpt_alloc(nest_parent, IOMMU_HWPT_ALLOC_PASID,
+                        IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &nh))) {
+        FAIL("HWPT_ALLOC(VTD_S1, PASID) over %u: %s", nest_parent,
+             strerror(-r));
+    }
+    if ((r = attach(rid_hwpt, -1))) {
+        FAIL("re-attach RID HWPT %u: %s", rid_hwpt, strerror(-r));
+    }
+    if ((r = attach(nh, 4))) {
+        FAIL("ATTACH PASID 4 -> nested HWPT %u: %s", nh, strerror(-r));
+    }
+    r = dma(IOASID_TESTDEV_CMD_FILL, 0, S1_VA + 0x40, 0x80, 0x2f2f2f2f, 4);
+    if (r || first_not(da + 0x40, 0x2f, 0x80) >= 0 || da[0x3f] || da[0xc0]) {
+        detach(4);
+        FAIL("FILL with PASID 4 through both stages -> %s (FAULT_ADDR %#llx)",
+             res_name(r), (unsigned long long)rd64(IOASID_TESTDEV_FAULT_ADDR));
+    }
+    /* The same address without PASID is in the RID's IOAS: not mapped. */
+    r = dma(IOASID_TESTDEV_CMD_FILL, 0, S1_VA + 0x40, 0x80, 0x30303030, -1);
+    detach(4);
+    if (r != IOASID_TESTDEV_RES_DST_FAULT) {
+        FAIL("FILL without PASID at the stage-1 address -> %s, expected "
+             "DST_FAULT", res_name(r));
+    }
+    r = dma(IOASID_TESTDEV_CMD_FILL, 0, S1_VA + 0x40, 0x80, 0x31313131, 4);
+    if (r != IOASID_TESTDEV_RES_DST_FAULT) {
+        FAIL("FILL with PASID 4 after DETACH -> %s, expected DST_FAULT",
+             res_name(r));
+    }
+    destroy(nh);
+    return 0;
+}
+
 /* ---- case 10 ---- */
 
 static int c_bad(void)
@@ -1283,6 +1338,7 @@ int main(int argc, char **argv)
         { "nest_vtd_inval", c_nest_inval },
         { "bad_ioctls", c_bad },
         { "smmuv3_nesting", c_smmuv3 },
+        { "nest_vtd_pasid", c_nest_pasid },
     };
     (void)argc;
     (void)argv;

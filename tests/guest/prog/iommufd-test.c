@@ -57,7 +57,7 @@
 #endif
 
 #define P "iommufd-test: "
-#define NCASES 12
+#define NCASES 13
 #define PG 4096ul
 
 static struct {
@@ -1149,6 +1149,11 @@ static int c_bad(void)
 #define SM_ASID         1ull
 #define SMMU_VSID       0x42
 
+static uint64_t *sm_cd;
+static uint8_t *sm_pb;
+static uint32_t sm_ioas, sm_viommu;
+static int sm_ok;
+
 static int c_smmuv3(void)
 {
     struct iommu_hwpt_arm_smmuv3 ste = { { 0 } };
@@ -1266,6 +1271,71 @@ static int c_smmuv3(void)
              first_not(pa, 0, PG) < 0 ? "untouched" : "WRITTEN (stale TLB)");
     }
     attach(rid_hwpt, -1);
+    sm_cd = cd;
+    sm_pb = pb;
+    sm_ioas = ioas;
+    sm_viommu = va.out_viommu_id;
+    sm_ok = 1;
+    return 0;
+}
+
+/* ---- case 13: SMMUv3 nesting with a 2-entry CD table (SSID 0 and 1) ---- */
+
+static int c_smmuv3_ssid(void)
+{
+    struct iommu_hwpt_arm_smmuv3 ste = { { 0 } };
+    uint64_t *tbl, v = SMMU_S1_VA, iova_t = IOVA_PT + 0x10000;
+    uint8_t *pc;
+    uint32_t nested;
+    int r;
+
+    if (!sm_ok) {
+        SKIP("needs smmuv3_nesting");
+    }
+    if (d.max_pasid_log2 < 1) {
+        SKIP("max_pasid_log2 0 (IDR1.SSIDSIZE 0)");
+    }
+    tbl = (uint64_t *)buf_new(4 * PG);
+    pc = buf_new(PG);
+    if ((r = ioas_map(sm_ioas, tbl, iova_t, 4 * PG)) ||
+        (r = ioas_map(sm_ioas, pc, IOVA_DS, PG))) {
+        FAIL("IOAS_MAP: %s", strerror(-r));
+    }
+    tbl[0 * 512 + ((v >> 39) & 511)] = (iova_t + 1 * PG) | SM_TBL;
+    tbl[1 * 512 + ((v >> 30) & 511)] = (iova_t + 2 * PG) | SM_TBL;
+    tbl[2 * 512 + ((v >> 21) & 511)] = (iova_t + 3 * PG) | SM_TBL;
+    tbl[3 * 512 + ((v >> 12) & 511)] = IOVA_DS | SM_TBL | SM_AF | SM_SH_IS |
+                                       SM_AP_RW_ALL;
+    /* CD 1 = CD 0 with ASID 2 and the second table. */
+    memcpy(&sm_cd[8], &sm_cd[0], 64);
+    sm_cd[8] = (sm_cd[0] & ~(0xffffull << 48)) | (2ull << 48);
+    sm_cd[9] = iova_t & 0x000ffffffffffff0ull;
+    __sync_synchronize();
+    /* STE: S1CDMax 1 (two CDs), S1DSS 2: no-SSID traffic uses CD 0. */
+    ste.ste[0] = 1 | (5ull << 1) | (IOVA_CD & 0x000fffffffffffc0ull) |
+                 (1ull << 59);
+    ste.ste[1] = 2;
+    if ((r = hwpt_alloc(sm_viommu, 0, IOMMU_HWPT_DATA_ARM_SMMUV3, &ste,
+                        sizeof(ste), &nested))) {
+        FAIL("HWPT_ALLOC(STE with S1CDMax 1): %s", strerror(-r));
+    }
+    if ((r = attach(nested, -1))) {
+        FAIL("ATTACH nested HWPT %u: %s", nested, strerror(-r));
+    }
+    memset(sm_pb, 0, PG);
+    r = dma(IOASID_TESTDEV_CMD_FILL, 0, v, 0x40, 0x1e1e1e1e, 1);
+    int r0 = dma(IOASID_TESTDEV_CMD_FILL, 0, v + 0x40, 0x40, 0x0e0e0e0e, -1);
+    attach(rid_hwpt, -1);
+    if (r || first_not(pc, 0x1e, 0x40) >= 0) {
+        FAIL("FILL with SSID 1 -> %s (FAULT_ADDR %#llx), CD 1's page %#x",
+             res_name(r), (unsigned long long)rd64(IOASID_TESTDEV_FAULT_ADDR),
+             pc[0]);
+    }
+    if (r0 || first_not(sm_pb + 0x40, 0x0e, 0x40) >= 0 ||
+        first_not(sm_pb, 0, 0x40) >= 0) {
+        FAIL("FILL without SSID (S1DSS -> CD 0) -> %s, CD 0's page %#x",
+             res_name(r0), sm_pb[0x40]);
+    }
     return 0;
 }
 
@@ -1339,6 +1409,7 @@ int main(int argc, char **argv)
         { "bad_ioctls", c_bad },
         { "smmuv3_nesting", c_smmuv3 },
         { "nest_vtd_pasid", c_nest_pasid },
+        { "smmuv3_nesting_ssid", c_smmuv3_ssid },
     };
     (void)argc;
     (void)argv;

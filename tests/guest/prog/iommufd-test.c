@@ -23,7 +23,14 @@
  *    9 nest_vtd_inval   change a stage-1 PTE; the old translation may stay
  *                       until IOMMU_HWPT_INVALIDATE(VTD_S1); then the new one
  *   10 bad_ioctls       documented errnos for misuse; DMA still works after
- *   11 smmuv3_nesting   (SMMUv3 only; not written yet: SKIP)
+ *   11 smmuv3_nesting   SMMUv3: NEST_PARENT HWPT, VIOMMU_ALLOC(ARM_SMMUV3),
+ *                       VDEVICE_ALLOC, nested HWPT with a guest STE (S1, CD
+ *                       and stage-1 table built here); DMA; TLBI_NH_VA
+ *                       through HWPT_INVALIDATE on the vIOMMU
+ *   12 nest_vtd_pasid   a PASID-capable VTD_S1 nested HWPT on PASID 4
+ *   13 smmuv3_nesting_ssid  two CDs (S1CDMax 1, S1DSS 2): SSID 1 DMA uses
+ *                       CD 1, no-SSID DMA CD 0
+ * (docs/devel/iommufd-tests.rst has the details and measured results.)
  * Then: "iommufd-test: summary: N passed, N failed, N skipped".
  * Exit: 0 no failure, 1 a failure, 77 no device / no /dev/iommu.
  *

@@ -12,6 +12,7 @@
 #                             disk-test in iommu.strict=1 / iommu.strict=0
 #                             mode; the host checks the images afterwards
 #   DISK_MB=8                 size of each disk image
+#   DISK_ROUNDS=1             write/read-back rounds per disk (stress)
 #   KERNEL=PATH               your own bzImage / arm64 Image (VFIO built in,
 #                             or give INITRD); default: a Debian kernel from
 #                             tests/guest/fetch-kernel.sh plus its modules;
@@ -193,6 +194,7 @@ if [ -n "$DISK" ]; then
             -device nvme,drive=dnvme,bus=rp2,serial=ioasid-nvme0)
     TESTS=${TESTS:-disk-test}
     DISK_APPEND="ioasid.disk=$dspec ioasid.strict=$([ "$DISK" = strict ] && echo 1 || echo 0)"
+    [ "${DISK_ROUNDS:-1}" != 1 ] && DISK_APPEND="$DISK_APPEND ioasid.args=--rounds,$DISK_ROUNDS"
 fi
 KAPPEND="console=$CONSOLE panic=-1 $IOMMU_APPEND ioasid.iommu=$EXPECT_IOMMU${DISK_APPEND:+ $DISK_APPEND}"
 [ -n "${TESTS:-}" ] && KAPPEND="$KAPPEND ioasid.tests=$TESTS"

@@ -19,10 +19,11 @@
 # Exit 0 pass, 1 fail, 77 no disk.
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-iommu=auto
+iommu=auto rounds=1
 while [ $# -gt 0 ]; do
     case $1 in
-    --iommu) iommu=$2; shift ;;
+    --iommu)  iommu=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
     esac
     shift
 done
@@ -40,7 +41,7 @@ npass=0 nfail=0
 ok()   { echo "$P: [$1] ok${2:+ ($2)}"; npass=$((npass + 1)); }
 bad()  { echo "$P: [$1] FAIL: $2"; nfail=$((nfail + 1)); }
 now()  { cut -d' ' -f1 /proc/uptime; }
-dsha() { dd if="$1" bs=64k "$2" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+dsha() { dd if="$1" bs="$BS" "$2" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 
 [ -n "$disks" ] || { echo "$P: no ioasid.disk= on the command line"; exit 77; }
 
@@ -114,28 +115,38 @@ for spec in $disks; do
         if [ "$vf" = 1 ]; then ok "$kind-access-platform"; else bad "$kind-access-platform" "VIRTIO_F_ACCESS_PLATFORM not negotiated (features bit 33 '$vf')"; fi
     fi
 
-    # 1. The host's pattern, read with O_DIRECT.
-    got=$(dsha "/dev/$dev" iflag=direct)
-    if [ "$got" = "$want" ]; then ok "$kind-read-host"; else bad "$kind-read-host" "sha256 $got, host wrote $want"; fi
+    # Rounds after the first (--rounds N, for stress) read what the previous
+    # one wrote and alternate 4 KiB and 64 KiB requests (more map/unmap).
+    r=1
+    while [ "$r" -le "$rounds" ]; do
+        R="" BS=64k
+        [ "$r" -gt 1 ] && R="-r$r"
+        [ $((r % 2)) -eq 0 ] && BS=4k
+        # 1. The host's pattern, read with O_DIRECT.
+        got=$(dsha "/dev/$dev" iflag=direct)
+        if [ "$got" = "$want" ]; then ok "$kind$R-read-host"; else bad "$kind$R-read-host" "sha256 $got, expected $want"; fi
 
-    # 2. A new pattern written with O_DIRECT.
-    head -c "$size" /dev/urandom >/tmp/pat
-    new=$(sha256sum /tmp/pat | cut -d' ' -f1)
-    if dd if=/tmp/pat of="/dev/$dev" bs=64k oflag=direct conv=fsync 2>/tmp/dd.err; then
-        ok "$kind-write"
-    else
-        bad "$kind-write" "dd: $(tail -1 /tmp/dd.err)"
-    fi
-    rm -f /tmp/pat
+        # 2. A new pattern written with O_DIRECT.
+        head -c "$size" /dev/urandom >/tmp/pat
+        new=$(sha256sum /tmp/pat | cut -d' ' -f1)
+        if dd if=/tmp/pat of="/dev/$dev" bs="$BS" oflag=direct conv=fsync 2>/tmp/dd.err; then
+            ok "$kind$R-write"
+        else
+            bad "$kind$R-write" "dd: $(tail -1 /tmp/dd.err)"
+        fi
+        rm -f /tmp/pat
 
-    # 3. Back, after dropping the caches: O_DIRECT and through the page cache.
-    sync
-    echo 3 >/proc/sys/vm/drop_caches
-    got=$(dsha "/dev/$dev" iflag=direct)
-    if [ "$got" = "$new" ]; then ok "$kind-readback-direct"; else bad "$kind-readback-direct" "sha256 $got, wrote $new"; fi
-    echo 3 >/proc/sys/vm/drop_caches
-    got=$(dsha "/dev/$dev" bs=64k)
-    if [ "$got" = "$new" ]; then ok "$kind-readback-cached"; else bad "$kind-readback-cached" "sha256 $got, wrote $new"; fi
+        # 3. Back, after dropping the caches: O_DIRECT and through the page cache.
+        sync
+        echo 3 >/proc/sys/vm/drop_caches
+        got=$(dsha "/dev/$dev" iflag=direct)
+        if [ "$got" = "$new" ]; then ok "$kind$R-readback-direct"; else bad "$kind$R-readback-direct" "sha256 $got, wrote $new"; fi
+        echo 3 >/proc/sys/vm/drop_caches
+        got=$(dsha "/dev/$dev" bs="$BS")
+        if [ "$got" = "$new" ]; then ok "$kind$R-readback-cached"; else bad "$kind$R-readback-cached" "sha256 $got, wrote $new"; fi
+        want=$new
+        r=$((r + 1))
+    done
     echo "$P: written $kind $dev sha256 $new"
     echo "$P: $kind done in $(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}')s"
 done

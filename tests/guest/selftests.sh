@@ -10,7 +10,8 @@
 #   TESTS=a,b            selftest programs (default: all of the Makefile)
 #   TEST_TIMEOUT=60      bound per program in the guest (s; 180 with DRIVER=1)
 #   TIMEOUT=240          bound on the whole boot (s; 360 with DRIVER=1)
-#   RESULT=FILE          also write "vfio-selftests P F S" there (make check)
+#   RESULT=FILE          also write "vfio-selftests P F S" there (make check;
+#                        RESULT_TIER replaces the first word)
 #   LOG=FILE             keep the console there
 #   BUILD_ONLY=1         build the selftests and the initramfs, print paths
 #   DRIVER=1             also compile tests/guest/selftests-ioasid-testdev.c,
@@ -50,6 +51,7 @@ x86_64)  IOMMU=${IOMMU:-ioasid-vtd}    KARCH=x86   CC=${CC_X86_64:-gcc} ;;
 aarch64) IOMMU=${IOMMU:-ioasid-smmuv3} KARCH=arm64 CC=${CC_AARCH64:-aarch64-linux-gnu-gcc} ;;
 esac
 DRIVER=${DRIVER:-0}
+TIER=${RESULT_TIER:-vfio-selftests}
 # vfio_pci_driver_test (DRIVER=1) took 34-71 s in the guest on a busy host.
 TEST_TIMEOUT=${TEST_TIMEOUT:-$([ "$DRIVER" = 1 ] && echo 180 || echo 60)}
 TIMEOUT=${TIMEOUT:-$([ "$DRIVER" = 1 ] && echo 360 || echo 240)}
@@ -57,8 +59,8 @@ DRV_SRC=$GUEST_DIR/selftests-ioasid-testdev.c
 VST=$CACHE/vfio-selftests
 mkdir -p "$VST"
 
-skip() { echo "selftests: SKIP $QARCH $IOMMU: $*"; [ -n "${RESULT:-}" ] && echo "vfio-selftests 0 0 1" >"$RESULT"; exit 77; }
-fail() { echo "selftests: FAIL $QARCH $IOMMU: $*"; [ -n "${RESULT:-}" ] && echo "vfio-selftests 0 1 0" >"$RESULT"; exit 1; }
+skip() { echo "selftests: SKIP $QARCH $IOMMU: $*"; [ -n "${RESULT:-}" ] && echo "$TIER 0 0 1" >"$RESULT"; exit 77; }
+fail() { echo "selftests: FAIL $QARCH $IOMMU: $*"; [ -n "${RESULT:-}" ] && echo "$TIER 0 1 0" >"$RESULT"; exit 1; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}'; }
 
@@ -315,7 +317,7 @@ index($0, "VST: " cur ": ") == 1 && cur != "" {
 END {
     flush_prog()
     n = split(want, w, " ")
-    for (i = 1; i <= n; i++) if (!(w[i] in seen)) { printf "FAIL   %s: did not run (boot ended early)\n", w[i]; F++ }
+    for (i = 1; i <= n; i++) if (!(w[i] in seen)) { printf "FAIL   %s: did not run (the guest stopped before it; see its verdict)\n", w[i]; F++ }
     printf "TOTALS %d %d %d\n", P + 0, F + 0, S + 0
 }' >"$LOGF.res"
 sed '/^TOTALS /d' "$LOGF.res"
@@ -324,9 +326,9 @@ rm -f "$LOGF.res"
 [ -z "${LOG:-}" ] && rm -f "$LOGF"
 echo "selftests: guest: ${verdict#run.sh: }"
 echo "selftests: times: prepare ${PREP_SECS}s (of which selftests build ${BUILD_SECS}s), boot+run ${RUN_SECS}s"
-[ -n "${RESULT:-}" ] && echo "vfio-selftests $P $F $S" >"$RESULT"
+[ -n "${RESULT:-}" ] && echo "$TIER $P $F $S" >"$RESULT"
 echo "selftests $P passed, $F failed, $S skipped ($QARCH $IOMMU)"
 if [ "$F" -gt 0 ] || { [ "$P" -eq 0 ] && [ "$S" -eq 0 ]; }; then exit 1; fi
 # run.sh also judges the console (Kernel panic / BUG: / Oops).
-[ $rrc -eq 0 ] || { echo "selftests: FAIL: ${verdict:-run.sh exit $rrc}"; [ -n "${RESULT:-}" ] && echo "vfio-selftests $P $((F + 1)) $S" >"$RESULT"; exit 1; }
+[ $rrc -eq 0 ] || { echo "selftests: FAIL: ${verdict:-run.sh exit $rrc}"; [ -n "${RESULT:-}" ] && echo "$TIER $P $((F + 1)) $S" >"$RESULT"; exit 1; }
 exit 0

@@ -94,6 +94,51 @@ for c in $CASES; do
     grep -a -E '^(testdev-dma|disk-test): (\[|summary)' "$log" 2>/dev/null | tr -d '\r' | sed 's/^/        /'
     rm -f "$log.out"
 done
+
+# ---- in-guest iommufd uAPI tests (docs/devel/iommufd-tests.rst) ----
+# IOMMUFD kernel (tests/guest/kernel, built and cached on first use).
+# IOMMUFD_CASES="" turns them off.  Each runner is one case of this tier.
+for c in ${IOMMUFD_CASES-x86_64/ioasid-vtd aarch64/ioasid-smmuv3}; do
+    arch=${c%%/*} iommu=${c#*/}
+    log=$LOGDIR/iommufd-$arch-$iommu.log
+    s=$(date +%s.%N)
+    ARCH=$arch IOMMU=$iommu LOG=$log "$GUEST_DIR/iommufd.sh" >"$log.out" 2>&1
+    rc=$?
+    secs=$(awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+    verdict=$(grep -a -E '^iommufd.sh: (PASS|FAIL|SKIP) ' "$log.out" | tail -1 | sed 's/^iommufd.sh: //')
+    case $rc in
+    0)  echo "   PASS iommufd $c (${secs}s)"
+        pass=$((pass + 1)) ;;
+    77) echo "   SKIP iommufd $c: ${verdict#SKIP }"
+        skipped=$((skipped + 1)) ;;
+    *)  echo "   FAIL iommufd $c (${secs}s): ${verdict:-iommufd.sh exit $rc}"
+        failed=$((failed + 1)) ;;
+    esac
+    grep -a -E '^iommufd.sh: (not )?ok [0-9]' "$log.out" | sed 's/^iommufd.sh: /        /'
+    rm -f "$log.out"
+done
+
+# ---- Linux's VFIO selftests (tests/guest/selftests.sh) ----
+# Each TAP test counts: RESULTS/selftests-ARCH.res "selftests-ARCH P F S",
+# summed by scripts/check-summary.sh with the other *.res files.
+# SELFTEST_CASES="" turns them off.
+for c in ${SELFTEST_CASES-x86_64/ioasid-vtd aarch64/ioasid-smmuv3}; do
+    arch=${c%%/*} iommu=${c#*/}
+    st=$LOGDIR/selftests-$arch-$iommu
+    sres=$(dirname "$RES")/selftests-$arch.res
+    s=$(date +%s.%N)
+    ARCH=$arch IOMMU=$iommu LOG=$st.log RESULT_TIER=selftests-$arch \
+        RESULT=$sres "$GUEST_DIR/selftests.sh" "$arch" >"$st.out" 2>&1
+    rc=$?
+    secs=$(awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+    [ -s "$sres" ] || echo "selftests-$arch 0 1 0" >"$sres"
+    echo "   selftests $c (${secs}s, exit $rc): $(grep -a '^selftests [0-9]' "$st.out" | tail -1)"
+    # Failures in full; skips by program (reasons in $st.out).
+    grep -a '^FAIL ' "$st.out" | sed 's/^/        /'
+    grep -a '^skip ' "$st.out" | awk '{sub(":", "", $2); n[$2]++} END {for (p in n) printf "        skip %s x%d\n", p, n[p]}' | sort
+    [ $rc -eq 1 ] && grep -a -E '^selftests: (FAIL|guest)' "$st.out" | sed 's/^/        /'
+done
+
 echo "guest $pass $failed $skipped" >"$RES"
 echo "== guest: $pass passed$([ $flaky -gt 0 ] && echo " ($flaky flaky)"), $failed failed, $skipped skipped ($(( $(date +%s) - t0 ))s, logs: $LOGDIR)"
 [ $failed -eq 0 ]

@@ -5,7 +5,7 @@
 #
 #   ARCH=x86_64|aarch64       guest architecture (default x86_64)
 #   IOMMU=...                 see iommu_case below (default ioasid-vtd on
-#                             x86_64, smmuv3 on aarch64; none = no IOMMU);
+#                             x86_64, ioasid-smmuv3 on aarch64; none = no IOMMU);
 #                             IOMMU+disk-strict / IOMMU+disk-lazy = DISK=
 #   DISK=strict|lazy          disk I/O case: virtio-blk-pci (iommu_platform)
 #                             and nvme on host-made raw images, the guest's
@@ -40,7 +40,7 @@ ARCH=${ARCH:-x86_64}
 norm_arch "$ARCH"
 case $QARCH in
 x86_64)  IOMMU=${IOMMU:-ioasid-vtd} ;;
-aarch64) IOMMU=${IOMMU:-smmuv3} ;;
+aarch64) IOMMU=${IOMMU:-ioasid-smmuv3} ;;
 esac
 DISK=${DISK:-}
 case $IOMMU in

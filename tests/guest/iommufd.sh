@@ -70,7 +70,8 @@ exec 7>&-
 # ---- the program (static, cached by content) ----
 command -v "$CC" >/dev/null 2>&1 || skip "$CC not found"
 mkdir -p "$CACHE/guest-bin"
-h=$( (cat "$GUEST_DIR/prog/$PROG.c" "$TOP/hw/ioasid/ioasid-testdev-regs.h" \
+h=$( (cat "$GUEST_DIR/prog/$PROG.c" "$GUEST_DIR/prog/sysfs-util.h" \
+      "$TOP/hw/ioasid/ioasid-testdev-regs.h" \
       "$HDR/include/linux/iommufd.h" "$HDR/include/linux/vfio.h"; "$CC" --version | head -1) |
     sha256sum | cut -c1-16)
 BIN=$CACHE/guest-bin/$PROG-$QARCH-$h

@@ -76,7 +76,7 @@ build_prog() {   # NAME -> path of the binary
         command -v "$cc" >/dev/null 2>&1 || die "$cc not found"
     fi
     src=$GUEST_DIR/prog/$name.c
-    h=$( (cat "$src" "$TOP/hw/ioasid/ioasid-testdev-regs.h"; "$cc" --version | head -1) | sha256sum | cut -c1-16)
+    h=$( (cat "$src" "$GUEST_DIR/prog/sysfs-util.h" "$TOP/hw/ioasid/ioasid-testdev-regs.h"; "$cc" --version | head -1) | sha256sum | cut -c1-16)
     out=$CACHE/guest-bin/$name-$QARCH-$h
     if [ ! -x "$out" ]; then
         log "compiling $name for $QARCH"

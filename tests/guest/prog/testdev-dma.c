@@ -49,6 +49,7 @@
 #include <sys/stat.h>
 #include <linux/vfio.h>
 
+#include "sysfs-util.h"
 #include "ioasid-testdev-regs.h"
 
 #define P "testdev-dma: "
@@ -169,70 +170,6 @@ static void die(const char *fmt, ...)
            n_pass, n_fail + 1, n_skip);
     fflush(stdout);
     exit(1);
-}
-
-/* ---- sysfs helpers ---- */
-
-static int sysfs_read(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY);
-    ssize_t n;
-
-    if (fd < 0) {
-        return -1;
-    }
-    n = read(fd, buf, len - 1);
-    close(fd);
-    if (n < 0) {
-        return -1;
-    }
-    buf[n] = 0;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) {
-        buf[--n] = 0;
-    }
-    return 0;
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-    int fd = open(path, O_WRONLY);
-    ssize_t n;
-
-    if (fd < 0) {
-        return -errno;
-    }
-    n = write(fd, val, strlen(val));
-    close(fd);
-    return n < 0 ? -errno : 0;
-}
-
-static unsigned long sysfs_hex(const char *dir, const char *file)
-{
-    char path[PATH_MAX], buf[64];
-
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
-    if (sysfs_read(path, buf, sizeof(buf))) {
-        return ~0ul;
-    }
-    return strtoul(buf, NULL, 0);
-}
-
-/* basename of the symlink DIR/NAME, or "" */
-static void link_base(const char *dir, const char *name, char *out, size_t len)
-{
-    char path[PATH_MAX], target[PATH_MAX];
-    ssize_t n;
-    char *b;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    n = readlink(path, target, sizeof(target) - 1);
-    if (n < 0) {
-        out[0] = 0;
-        return;
-    }
-    target[n] = 0;
-    b = strrchr(target, '/');
-    snprintf(out, len, "%s", b ? b + 1 : target);
 }
 
 static int find_device(void)

@@ -1188,6 +1188,31 @@ static uint8_t *sm_pb;
 static uint32_t sm_ioas, sm_viommu;
 static int sm_ok;
 
+/*
+ * After a faulting DMA at @iova: the kernel's arm-smmu-v3 event handler
+ * printed an F_TRANSLATION event for this device and IOVA, and its
+ * details line names stage @stage ("s1" / "s2").
+ */
+static int smmu_event_seen(uint64_t iova, const char *stage)
+{
+    char want[160], want_iova[64], line[512], st[16];
+
+    snprintf(want, sizeof(want), "event: F_TRANSLATION client: %s ", d.bdf);
+    snprintf(want_iova, sizeof(want_iova), "iova: %#llx ",
+             (unsigned long long)iova);
+    snprintf(st, sizeof(st), " %s \"", stage);
+    if (kmsg_find(want, want_iova, line, sizeof(line))) {
+        FAIL("no kernel report of the %s fault (want \"%s\" and \"%s\")",
+             stage, want, want_iova);
+    }
+    say("%s fault reported: %s", stage, line);
+    if (kmsg_find(st, "", line, sizeof(line))) {
+        FAIL("the kernel's event report does not say %s", stage);
+    }
+    say("  %s", line);
+    return 0;
+}
+
 static int c_smmuv3(void)
 {
     struct iommu_hwpt_arm_smmuv3 ste = { { 0 } };
@@ -1277,10 +1302,33 @@ static int c_smmuv3(void)
              res_name(r), (unsigned long long)rd64(IOASID_TESTDEV_FAULT_ADDR),
              pa[0x80]);
     }
+    /*
+     * A stage-1 hole, then a stage-1 page whose IPA is not mapped in the
+     * parent: each must reach the guest kernel's event-queue handler as
+     * F_TRANSLATION for the right IOVA, flagged s1 and s2 respectively.
+     * Its prints are rate-limited (10 per 5 s): wait for a fresh burst.
+     */
+    sleep(6);
+    kmsg_mark();
     r = dma(IOASID_TESTDEV_CMD_FILL, 0, v + PG, 0x10, 0, -1);
     if (r != IOASID_TESTDEV_RES_DST_FAULT) {
         FAIL("FILL to a stage-1 hole -> %s", res_name(r));
     }
+    if ((r = smmu_event_seen(v + PG, "s1"))) {
+        return r;
+    }
+    pte[2] = IOVA_UNMAPPED | SM_TBL | SM_AF | SM_SH_IS | SM_AP_RW_ALL;
+    __sync_synchronize();
+    kmsg_mark();
+    r = dma(IOASID_TESTDEV_CMD_FILL, 0, v + 2 * PG, 0x10, 0, -1);
+    if (r != IOASID_TESTDEV_RES_DST_FAULT) {
+        FAIL("FILL through a stage-1 page at an unmapped IPA -> %s",
+             res_name(r));
+    }
+    if ((r = smmu_event_seen(v + 2 * PG, "s2"))) {
+        return r;
+    }
+    pte[2] = 0;
     /* Retarget the page; the old translation may stay until TLBI_NH_VA. */
     memset(pa, 0, PG);
     *pte = IOVA_DB | SM_TBL | SM_AF | SM_SH_IS | SM_AP_RW_ALL;

@@ -196,7 +196,7 @@ if [ -n "$DISK" ]; then
     DISK_APPEND="ioasid.disk=$dspec ioasid.strict=$([ "$DISK" = strict ] && echo 1 || echo 0)"
     [ "${DISK_ROUNDS:-1}" != 1 ] && DISK_APPEND="$DISK_APPEND ioasid.args=--rounds,$DISK_ROUNDS"
 fi
-KAPPEND="console=$CONSOLE panic=-1 $IOMMU_APPEND ioasid.iommu=$EXPECT_IOMMU${DISK_APPEND:+ $DISK_APPEND}"
+KAPPEND="console=$CONSOLE panic=-1 oops=panic $IOMMU_APPEND ioasid.iommu=$EXPECT_IOMMU${DISK_APPEND:+ $DISK_APPEND}"
 [ -n "${TESTS:-}" ] && KAPPEND="$KAPPEND ioasid.tests=$TESTS"
 [ "${GUEST_SHELL:-0}" = 1 ] && KAPPEND="$KAPPEND ioasid.shell=1"
 # Each guest program gets most of the boot's budget.

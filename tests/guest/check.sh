@@ -29,10 +29,13 @@ RES=$1
 LOGDIR=$(dirname "$RES")/guest-logs
 mkdir -p "$LOGDIR"
 # ARCH/IOMMU+disk-strict|+disk-lazy: the disk I/O cases (run.sh DISK=).
+# aarch64/ioasid-smmuv3+disk-strict and +disk-lazy are not in the default
+# matrix while the intermittent guest memory corruption under disk I/O
+# (docs/devel/guest-tests.rst, "Known problem") is open: on ioasid-smmuv3
+# it hit both tries of one CI dry run.  Run them with GUEST_CASES=.
 CASES=${GUEST_CASES:-x86_64/none x86_64/intel-iommu x86_64/virtio-iommu x86_64/ioasid-vtd x86_64/ioasid-vtd-legacy
     x86_64/ioasid-vtd+disk-strict x86_64/ioasid-vtd+disk-lazy
-    aarch64/none aarch64/smmuv3 aarch64/virtio-iommu aarch64/ioasid-smmuv3
-    aarch64/ioasid-smmuv3+disk-strict aarch64/ioasid-smmuv3+disk-lazy}
+    aarch64/none aarch64/smmuv3 aarch64/virtio-iommu aarch64/ioasid-smmuv3}
 CASES=$(tr -s ' \n' '  ' <<<"$CASES")
 export TIMEOUT=${GUEST_TIMEOUT:-180}
 

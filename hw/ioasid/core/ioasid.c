@@ -193,17 +193,22 @@ Ioasid *ioasid_lookup(const IoasidTable *t, uint16_t rid, uint32_t pasid)
     const PasidMid *m;
     const PasidLeaf *l;
 
-    if (!b || !(r = b->d[rid & 0xff])) {
+    if (!b) {
+        return NULL;
+    }
+    r = b->d[rid & 0xff];
+    if (!r) {
         return NULL;
     }
     if (pasid == IOASID_NO_PASID) {
         return r->nopasid;
     }
-    if (pasid > IOASID_PASID_MAX || !(m = r->m[p_top(pasid)]) ||
-        !(l = m->l[p_mid(pasid)])) {
+    if (pasid > IOASID_PASID_MAX) {
         return NULL;
     }
-    return l->e[p_leaf(pasid)];
+    m = r->m[p_top(pasid)];
+    l = m ? m->l[p_mid(pasid)] : NULL;
+    return l ? l->e[p_leaf(pasid)] : NULL;
 }
 
 int ioasid_attach(IoasidTable *t, uint16_t rid, uint32_t pasid, Ioasid *as)
@@ -263,8 +268,13 @@ int ioasid_detach(IoasidTable *t, uint16_t rid, uint32_t pasid)
         }
         r->nopasid = NULL;
     } else {
-        if (pasid > IOASID_PASID_MAX || !(m = r->m[p_top(pasid)]) ||
-            !(l = m->l[p_mid(pasid)]) || !(old = l->e[p_leaf(pasid)])) {
+        if (pasid > IOASID_PASID_MAX) {
+            return -1;
+        }
+        m = r->m[p_top(pasid)];
+        l = m ? m->l[p_mid(pasid)] : NULL;
+        old = l ? l->e[p_leaf(pasid)] : NULL;
+        if (!old) {
             return -1;
         }
         l->e[p_leaf(pasid)] = NULL;

@@ -1344,15 +1344,8 @@ static void test_bad_props(void)
             qemu, "-machine", "virt,iommu=ioasid-smmuv3", "-display", "none",
             "-nodefaults", "-global", bad[i].global, "-S", NULL,
         };
-        g_autofree char *out = NULL;
-        g_autofree char *err = NULL;
-        int status;
 
-        g_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-                              NULL, NULL, &out, &err, &status, NULL));
-        g_assert_true(WIFEXITED(status));
-        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-        g_assert_nonnull(strstr(err, bad[i].msg));
+        ioasid_expect_config_error(argv, bad[i].msg);
     }
 }
 

@@ -53,4 +53,23 @@ static inline uint32_t ioasid_td_run(QPCIDevice *dev, QPCIBar bar,
     return st & IOASID_TESTDEV_ST_CODE_MASK;
 }
 
+/*
+ * Start QEMU with @argv (NULL-terminated, argv[0] the binary) and check
+ * that it refuses the configuration: exit status 1 and @msg (the name of
+ * the bad property) in its error output.
+ */
+static inline void ioasid_expect_config_error(const char **argv,
+                                              const char *msg)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    g_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+                          NULL, NULL, &out, &err, &status, NULL));
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_nonnull(strstr(err, msg));
+}
+
 #endif
